@@ -1,0 +1,1 @@
+"""Segmentation models, preprocessing and engines (pure torch, no Django)."""

@@ -1,0 +1,1 @@
+"""Network definitions (pure torch); weights are loaded by the engines."""
