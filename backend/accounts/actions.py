@@ -1,0 +1,68 @@
+"""Audited account actions: sign-in, sign-out, user and role changes."""
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from audit.trail import record_event
+
+from . import throttle
+from .models import User
+
+
+class LoginRefused(Exception):
+    pass
+
+
+def do_login(request, username: str, password: str) -> User:
+    """Authenticate and start a session, or raise LoginRefused with the reason to show."""
+    address = request.META.get("REMOTE_ADDR")
+    if throttle.locked_out(username, address):
+        with transaction.atomic():
+            record_event(
+                action="session.login_locked", object_type="accounts.user", object_id=username
+            )
+        raise LoginRefused(throttle.lockout_message())
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        with transaction.atomic():
+            throttle.note_failure(username, address)
+            record_event(
+                action="session.login_failed", object_type="accounts.user", object_id=username
+            )
+        raise LoginRefused("The user name or password is not correct.")
+    with transaction.atomic():
+        login(request, user)
+        throttle.clear_failures(username)
+        record_event(action="session.login", actor=user, target=user)
+    return user
+
+
+def do_logout(request, reason: str = "") -> None:
+    user = request.user
+    with transaction.atomic():
+        if user.is_authenticated:
+            record_event(action="session.logout", actor=user, target=user, reason=reason)
+        logout(request)
+
+
+def do_set_roles(actor: User, user: User, roles: list[str]) -> None:
+    from django.contrib.auth.models import Group
+
+    if not actor.has_role("site_admin"):
+        raise PermissionDenied("Only a site administrator can change roles.")
+    with transaction.atomic():
+        old = sorted(user.groups.values_list("name", flat=True))
+        groups = list(Group.objects.filter(name__in=roles))
+        unknown = set(roles) - {g.name for g in groups}
+        if unknown:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"roles": f"Unknown role(s): {', '.join(sorted(unknown))}"})
+        user.groups.set(groups)
+        record_event(
+            action="user.set_roles",
+            actor=actor,
+            target=user,
+            old={"roles": old},
+            new={"roles": sorted(roles)},
+        )

@@ -1,0 +1,74 @@
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from .actions import LoginRefused, do_login, do_logout, do_set_roles
+from .models import User
+from .permissions import IsSiteAdmin
+from .serializers import LoginSerializer, RolesSerializer, UserSerializer
+
+
+class LoginRateThrottle(SimpleRateThrottle):
+    """Sign-in attempts per client address; the per-account lockout is in ``throttle``."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+@extend_schema(request=LoginSerializer, responses={200: UserSerializer})
+@api_view(["POST"])
+@permission_classes([AllowAny])
+@throttle_classes([LoginRateThrottle])
+def session_login(request):
+    """Sign in with user name and password; starts a session (cookie) for the API and UI."""
+    data = LoginSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        user = do_login(request._request, **data.validated_data)
+    except LoginRefused as refused:
+        return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
+    get_token(request._request)
+    return Response(UserSerializer(user).data)
+
+
+
+@extend_schema(request=None, responses={204: None})
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def session_logout(request):
+    """End the session."""
+    do_logout(request._request)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(responses={200: UserSerializer})
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def me(request):
+    """The signed-in user with their roles."""
+    return Response(UserSerializer(request.user).data)
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Users of the site (site administrators)."""
+
+    permission_classes = [IsSiteAdmin]
+    serializer_class = UserSerializer
+    queryset = User.objects.order_by("username").prefetch_related("groups")
+
+    @extend_schema(request=RolesSerializer, responses={200: UserSerializer})
+    @action(detail=True, methods=["put"], url_path="roles")
+    def set_roles(self, request, pk=None):
+        """Replace the user's roles."""
+        user = self.get_object()
+        data = RolesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        do_set_roles(request.user, user, data.validated_data["roles"])
+        user = User.objects.get(pk=user.pk)
+        return Response(UserSerializer(user).data)

@@ -1,0 +1,7 @@
+from .roles import Role
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    names = user.role_names() if user is not None and user.is_authenticated else set()
+    return {"user_roles": names, "Role": Role}

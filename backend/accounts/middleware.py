@@ -1,0 +1,34 @@
+import time
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_KEY = "last_activity"
+
+
+class InactivityLogoutMiddleware:
+    """Ends an authenticated session after ``SESSION_IDLE_TIMEOUT_SECONDS`` without a request.
+
+    Browsers get sent to the login page with a note; API calls get 401 with the reason.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(SESSION_KEY)
+            if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+                from .actions import do_logout
+
+                do_logout(request, reason="automatic logoff after inactivity")
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Session ended after inactivity; sign in again."}, status=401
+                    )
+                return redirect(f"{reverse(settings.LOGIN_URL)}?idle=1")
+            request.session[SESSION_KEY] = now
+        return self.get_response(request)

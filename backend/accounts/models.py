@@ -1,0 +1,42 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from .roles import Role
+
+
+class Site(models.Model):
+    """A hospital or department: prompt versions are approved per site and users belong to one."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A unique person. ``printed_name`` is what signatures and audit entries show."""
+
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT)
+    printed_name = models.CharField(
+        max_length=200, blank=True, help_text="Full name as shown on electronic signatures."
+    )
+
+    def get_printed_name(self) -> str:
+        return self.printed_name or self.get_full_name() or self.username
+
+    def role_names(self) -> set[str]:
+        if not hasattr(self, "_role_names"):
+            self._role_names = set(self.groups.values_list("name", flat=True))
+        return self._role_names
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return self.is_active and bool(self.role_names() & {str(r) for r in roles})
+
+
+class LoginFailure(models.Model):
+    """A failed login, kept to throttle guessing by account and by client address."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    client_address = models.GenericIPAddressField(null=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

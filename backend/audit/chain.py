@@ -1,0 +1,43 @@
+"""The hash chain: how an entry's content is made canonical and hashed."""
+import hashlib
+import json
+from datetime import UTC, datetime
+
+GENESIS_HASH = "0" * 64
+
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_username",
+    "actor_printed_name",
+    "action",
+    "object_type",
+    "object_id",
+    "old_values",
+    "new_values",
+    "reason",
+    "client_address",
+    "channel",
+    "versions",
+    "prev_hash",
+)
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def normalise(value):
+    """What a JSON column gives back after a round trip, so hashing before and after agree."""
+    return json.loads(canonical_json(value if value is not None else {}))
+
+
+def timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(fields: dict) -> str:
+    content = {name: fields[name] for name in HASHED_FIELDS}
+    content["at"] = timestamp(content["at"])
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()

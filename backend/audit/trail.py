@@ -1,0 +1,66 @@
+"""Writing to the audit trail. Every audited change and every read of patient data calls
+``record_event`` inside the same transaction as the change (the action pattern)."""
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import context
+from .chain import GENESIS_HASH, entry_hash, normalise
+from .models import AuditChainHead, AuditEntry
+
+
+def object_ref(target: models.Model | None) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    return target._meta.label_lower, str(target.pk)
+
+
+def record_event(
+    *,
+    action: str,
+    actor=None,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    old: dict | None = None,
+    new: dict | None = None,
+    reason: str = "",
+    versions: dict | None = None,
+    client_address: str | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain and return it.
+
+    ``target`` (a saved model instance) or ``object_type``/``object_id`` name what was acted
+    on. ``old``/``new`` hold the changed fields. The client address defaults to the current
+    request's (see ``audit.context``).
+    """
+    if target is not None:
+        object_type, object_id = object_ref(target)
+    ctx = context.current()
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+        )
+        fields = {
+            "seq": head.last_seq + 1,
+            "at": timezone.now(),
+            "actor_id": actor.pk if authenticated else None,
+            "actor_username": actor.get_username() if authenticated else "",
+            "actor_printed_name": actor.get_printed_name() if authenticated else "",
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "old_values": normalise(old),
+            "new_values": normalise(new),
+            "reason": reason,
+            "client_address": client_address or ctx.client_address,
+            "channel": ctx.channel,
+            "versions": normalise(versions),
+            "prev_hash": head.last_hash,
+        }
+        fields["entry_hash"] = entry_hash(fields)
+        entry = AuditEntry.objects.create(**fields)
+        AuditChainHead.objects.filter(id=1).update(
+            last_seq=entry.seq, last_hash=entry.entry_hash
+        )
+    return entry

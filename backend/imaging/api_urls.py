@@ -1,0 +1,3 @@
+app_name = "imaging-api"
+
+urlpatterns: list = []

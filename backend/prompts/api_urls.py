@@ -1,0 +1,3 @@
+app_name = "prompts-api"
+
+urlpatterns: list = []
