@@ -57,14 +57,13 @@ PAIRED_TYPE_CODES: frozenset[str] = frozenset(
 EXTRA_MEANINGS: dict[str, tuple[str, ...]] = {
     "123037004": ("Anatomical Structure",),
     "49755003": ("Morphologically Altered Structure",),
-    "81016008": ("Optic disc",),
-    "95324001": ("Skin lesion",),
 }
 
-# Codes the shipped library uses that pydicom's SNOMED subset does not carry.
-LOCAL_CODES: dict[str, tuple[str, ...]] = {
-    # The physiological cup of the optic disc (SNOMED CT body structure).
-    "5665001": ("Optic cup", "Physiologic cup of optic disc", "Structure of optic cup"),
+# A private coding scheme (DICOM allows schemes named 99...) for structure types that DICOM's
+# SNOMED subset lacks. Each code here waits for a verified SNOMED CT concept to replace it.
+PRIVATE_SCHEME = "99MSANN"
+PRIVATE_TYPE_CODES: dict[str, str] = {
+    "MSA0001": "Optic cup",
 }
 
 _VERHOEFF_D = (
@@ -84,7 +83,7 @@ _VERHOEFF_P = (
     (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
     (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
     (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 7, 6, 8, 0),
+    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
     (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
     (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
     (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
@@ -120,9 +119,8 @@ def known_meanings() -> dict[str, frozenset[str]]:
     for by_code in concepts["SCT"].values():
         for code, (meaning, _cids) in by_code.items():
             meanings.setdefault(code, set()).add(_fold(meaning))
-    for table in (EXTRA_MEANINGS, LOCAL_CODES):
-        for code, extra in table.items():
-            meanings.setdefault(code, set()).update(_fold(m) for m in extra)
+    for code, extra in EXTRA_MEANINGS.items():
+        meanings.setdefault(code, set()).update(_fold(m) for m in extra)
     for table in (CATEGORY_CODES, LATERALITY_CODES):
         for code, meaning in table.items():
             meanings.setdefault(code, set()).add(_fold(meaning))
@@ -150,6 +148,8 @@ class CodedConcept:
 def code_problems(role: CodeRole, data: dict) -> list[str]:
     """What is wrong with one coded concept used in ``role``; empty when it is acceptable."""
     concept = CodedConcept.from_dict(data)
+    if concept.scheme == PRIVATE_SCHEME and role is CodeRole.TYPE:
+        return _private_code_problems(concept)
     if concept.scheme != SCHEME:
         return [f"coding scheme must be {SCHEME!r} (SNOMED CT), not {concept.scheme!r}"]
     form = sctid_form_problem(concept.code)
@@ -165,9 +165,19 @@ def code_problems(role: CodeRole, data: dict) -> list[str]:
     if meanings is None:
         return [
             f"SNOMED CT code {concept.code} is not in DICOM's SNOMED subset; check the code "
-            "or add it to LOCAL_CODES in backend/prompts/codes.py with its meaning"
+            "(a structure type without one may use a PRIVATE_TYPE_CODES entry)"
         ]
     if _fold(concept.meaning) not in meanings:
         expected = " or ".join(sorted(repr(m) for m in meanings))
         return [f"meaning {concept.meaning!r} does not match code {concept.code} ({expected})"]
+    return []
+
+
+def _private_code_problems(concept: CodedConcept) -> list[str]:
+    meaning = PRIVATE_TYPE_CODES.get(concept.code)
+    if meaning is None:
+        known = ", ".join(f"{c} {m}" for c, m in PRIVATE_TYPE_CODES.items())
+        return [f"{concept.code} is not a {PRIVATE_SCHEME} code (known: {known})"]
+    if _fold(concept.meaning) != _fold(meaning):
+        return [f"meaning {concept.meaning!r} does not match code {concept.code} ({meaning!r})"]
     return []

@@ -1,0 +1,218 @@
+"""How much a result depends on exactly where the user put the prompt.
+
+An entry's interaction template says how far a user may deviate (``interaction.tolerance``).
+Re-running the engine with the prompt moved at random within that tolerance and comparing the
+masks (Dice) measures the stability of the protocol:
+
+- per entry, on its reference cases: the robustness score (mean and 5th percentile Dice);
+- per result, at inference time: an agreement figure; low agreement flags the result for review.
+
+Django-free: it takes an engine object and arrays, so it runs in a worker, a management command
+or a test alike. Seeded, so the same inputs give the same figures.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+Segment = Callable[[Box], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    value: float
+    unit: str  # mm, px or percent (of the box's width and height)
+
+    @classmethod
+    def from_entry(cls, content: dict) -> Tolerance:
+        spec = content["interaction"]["tolerance"]
+        return cls(float(spec["value"]), spec["unit"])
+
+    def in_pixels(self, box: Box, spacing_yx: tuple[float, float]) -> tuple[float, float]:
+        """The largest shift allowed along x and along y, in pixels."""
+        if self.unit == "mm":
+            return self.value / spacing_yx[1], self.value / spacing_yx[0]
+        if self.unit == "px":
+            return self.value, self.value
+        if self.unit == "percent":
+            return (box[2] - box[0]) * self.value / 100, (box[3] - box[1]) * self.value / 100
+        raise ValueError(f"unknown tolerance unit {self.unit!r}; use mm, px or percent")
+
+
+def perturb_box(
+    box: Box, shift_xy: tuple[float, float], shape_yx: tuple[int, int], rng: np.random.Generator
+) -> Box:
+    """Move each edge independently by up to the allowed shift, kept inside the image."""
+    dx, dy = shift_xy
+    offsets = rng.uniform(-1.0, 1.0, size=4) * np.array([dx, dy, dx, dy])
+    x0, y0, x1, y1 = np.asarray(box, dtype=float) + offsets
+    height, width = shape_yx
+    x0, x1 = sorted((float(np.clip(x0, 0, width - 1)), float(np.clip(x1, 0, width - 1))))
+    y0, y1 = sorted((float(np.clip(y0, 0, height - 1)), float(np.clip(y1, 0, height - 1))))
+    return (x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
+
+
+def perturb_point(
+    point: tuple[float, float],
+    shift_xy: tuple[float, float],
+    shape_yx: tuple[int, int],
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Move a click to a uniformly drawn spot within the tolerance ellipse, inside the image."""
+    angle = rng.uniform(0, 2 * np.pi)
+    radius = np.sqrt(rng.uniform(0, 1))
+    x = point[0] + radius * np.cos(angle) * shift_xy[0]
+    y = point[1] + radius * np.sin(angle) * shift_xy[1]
+    return (float(np.clip(x, 0, shape_yx[1] - 1)), float(np.clip(y, 0, shape_yx[0] - 1)))
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError(f"masks differ in shape: {a.shape} and {b.shape}")
+    total = int(a.sum()) + int(b.sum())
+    return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total
+
+
+@dataclass(frozen=True)
+class ReferenceCase:
+    """An image or volume with the prompt an expert placed by the entry's template."""
+
+    name: str
+    image: np.ndarray  # (z, y, x) volume; a 2D image is one slice
+    spacing_zyx: tuple[float, float, float]
+    slice_index: int
+    box: Box
+    truth: np.ndarray | None = None  # optional reference mask, same shape as the result
+
+    @property
+    def shape_yx(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[2]
+
+
+@dataclass
+class Stability:
+    """Dice of each perturbed run against the unperturbed one."""
+
+    dices: list[float]
+    accuracy: list[float] = field(default_factory=list)  # unperturbed Dice to truth, per case
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.dices))
+
+    @property
+    def p5(self) -> float:
+        return float(np.percentile(self.dices, 5))
+
+    @property
+    def minimum(self) -> float:
+        return float(np.min(self.dices))
+
+    def as_dict(self) -> dict:
+        summary = {
+            "dice_mean": round(self.mean, 4),
+            "dice_p5": round(self.p5, 4),
+            "dice_min": round(self.minimum, 4),
+            "runs": len(self.dices),
+        }
+        if self.accuracy:
+            summary["truth_dice_mean"] = round(float(np.mean(self.accuracy)), 4)
+        return summary
+
+
+def volume_segmenter(engine, case: ReferenceCase, window, modality: str) -> Segment:
+    """Adapt an engine's ``segment_volume`` to "box in, mask out" for one case."""
+
+    def segment(box: Box) -> np.ndarray:
+        result = engine.segment_volume(
+            case.image,
+            case.spacing_zyx,
+            prompts=[(case.slice_index, tuple(float(v) for v in box))],
+            window=window,
+            modality=modality,
+        )
+        return np.asarray(getattr(result, "mask", result)) > 0
+
+    return segment
+
+
+def perturbed_dices(
+    segment: Segment,
+    box: Box,
+    baseline: np.ndarray,
+    shift_xy: tuple[float, float],
+    shape_yx: tuple[int, int],
+    samples: int,
+    rng: np.random.Generator,
+) -> list[float]:
+    return [
+        dice(segment(perturb_box(box, shift_xy, shape_yx, rng)), baseline) for _ in range(samples)
+    ]
+
+
+def robustness_score(
+    engine,
+    cases: Sequence[ReferenceCase],
+    tolerance: Tolerance,
+    *,
+    samples: int = 8,
+    window=None,
+    modality: str = "CT",
+    seed: int = 0,
+) -> Stability:
+    """Run the engine on each case, then ``samples`` times with the box perturbed; pool the
+    Dice of every perturbed run against its case's unperturbed run."""
+    if not cases:
+        raise ValueError("robustness needs at least one reference case")
+    if samples < 1:
+        raise ValueError("robustness needs at least one perturbed run per case")
+    rng = np.random.default_rng(seed)
+    stability = Stability(dices=[])
+    for case in cases:
+        segment = volume_segmenter(engine, case, window, modality)
+        baseline = segment(case.box)
+        if case.truth is not None:
+            stability.accuracy.append(dice(baseline, case.truth))
+        shift = tolerance.in_pixels(case.box, (case.spacing_zyx[1], case.spacing_zyx[2]))
+        stability.dices += perturbed_dices(
+            segment, case.box, baseline, shift, case.shape_yx, samples, rng
+        )
+    return stability
+
+
+@dataclass(frozen=True)
+class Agreement:
+    dices: tuple[float, ...]
+    min_dice: float
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.dices)) if self.dices else 1.0
+
+    @property
+    def flagged(self) -> bool:
+        """Low agreement: the result hinges on where the box happened to be placed."""
+        return bool(self.dices) and self.mean < self.min_dice
+
+
+def result_agreement(
+    segment: Segment,
+    box: Box,
+    result_mask: np.ndarray,
+    tolerance: Tolerance,
+    spacing_yx: tuple[float, float],
+    shape_yx: tuple[int, int],
+    *,
+    samples: int,
+    min_dice: float,
+    seed: int = 0,
+) -> Agreement:
+    """Agreement of one result with re-runs from perturbed prompts (entry's ``qa.agreement``)."""
+    rng = np.random.default_rng(seed)
+    shift = tolerance.in_pixels(box, spacing_yx)
+    dices = perturbed_dices(segment, box, result_mask, shift, shape_yx, samples, rng)
+    return Agreement(tuple(dices), min_dice)
