@@ -1,0 +1,139 @@
+"""Reading DICOM Part 10 files with a per-file reason for everything that is not a usable image."""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import pydicom
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.tag import Tag
+from pydicom.uid import UID
+
+from model.imaging.errors import (
+    CorruptFileError,
+    NoPixelDataError,
+    NotDicomError,
+    TruncatedFileError,
+    UnsupportedTransferSyntaxError,
+)
+
+DicomSource = str | Path | bytes | BinaryIO
+
+PIXEL_DATA_TAGS = (Tag(0x7FE00010), Tag(0x7FE00008), Tag(0x7FE00009))
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+_PREAMBLE_LENGTH = 128
+
+
+def is_dicom_part10(head: bytes) -> bool:
+    """True when ``head`` (the first 132 bytes or more of a file) has the 'DICM' magic."""
+    return head[_PREAMBLE_LENGTH : _PREAMBLE_LENGTH + 4] == b"DICM"
+
+
+def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Dataset:
+    """Read a DICOM Part 10 file or raise an :class:`~model.imaging.errors.ImagingError`.
+
+    Detects files that are not DICOM, cannot be parsed, or end before the data they declare.
+    With ``stop_before_pixels`` only the header is read (and only header truncation detected).
+    """
+    stream = _open(source)
+    try:
+        head = stream.read(_PREAMBLE_LENGTH + 4)
+        if not is_dicom_part10(head):
+            raise NotDicomError(
+                "not a DICOM file: the 'DICM' marker of a DICOM Part 10 file is missing"
+            )
+        stream.seek(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                dataset = pydicom.dcmread(stream, stop_before_pixels=stop_before_pixels)
+            except InvalidDicomError as exc:
+                raise NotDicomError("not a DICOM file: the header cannot be parsed") from exc
+            except (EOFError, struct.error) as exc:
+                raise TruncatedFileError("the file ends inside the DICOM header") from exc
+            except (ValueError, KeyError, TypeError, OverflowError, MemoryError) as exc:
+                raise CorruptFileError("the DICOM header is corrupt and cannot be parsed") from exc
+        if any("End of file reached" in str(w.message) for w in caught):
+            raise TruncatedFileError("the file ends before the end of its encapsulated data")
+    finally:
+        if isinstance(source, str | Path):
+            stream.close()
+    _check_not_truncated(dataset)
+    if "TransferSyntaxUID" not in dataset.file_meta:
+        raise CorruptFileError("the DICOM file meta information has no transfer syntax")
+    return dataset
+
+
+def _open(source: DicomSource) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if isinstance(source, str | Path):
+        return open(source, "rb")
+    source.seek(0)
+    return source
+
+
+def _check_not_truncated(dataset: Dataset) -> None:
+    """Raise when the last element read is shorter than its declared length.
+
+    pydicom stops quietly at the end of the file; a truncated element is always the last one.
+    """
+    tags = list(dataset.keys())
+    if not tags:
+        raise TruncatedFileError("the file ends right after the DICOM file meta information")
+    last = dataset.get_item(tags[-1])
+    if (
+        isinstance(last, RawDataElement)
+        and last.length != _UNDEFINED_LENGTH
+        and last.value is not None
+        and len(last.value) < last.length
+    ):
+        raise TruncatedFileError(
+            "the file is truncated: it ends before the end of its last data element"
+        )
+
+
+def require_pixel_data(dataset: Dataset) -> None:
+    """Raise unless ``dataset`` has pixel data in a transfer syntax we can decode."""
+    if not any(tag in dataset for tag in PIXEL_DATA_TAGS):
+        raise NoPixelDataError(
+            "the DICOM object has no pixel data (a report, plan or structure set, not an image)"
+        )
+    for keyword in ("Rows", "Columns", "BitsAllocated", "SamplesPerPixel"):
+        if dataset.get(keyword) in (None, ""):
+            raise CorruptFileError(f"the image is missing the required attribute {keyword}")
+    require_supported_syntax(UID(dataset.file_meta.TransferSyntaxUID))
+
+
+def require_supported_syntax(transfer_syntax: UID) -> None:
+    try:
+        decoder = get_decoder(transfer_syntax)
+    except NotImplementedError:
+        decoder = None
+    if decoder is None or not decoder.is_available:
+        name = transfer_syntax.name if transfer_syntax.is_valid else "an unknown syntax"
+        raise UnsupportedTransferSyntaxError(
+            f"the pixel data uses the unsupported transfer syntax {name}; "
+            "export the images uncompressed or with JPEG, JPEG-LS, JPEG 2000 or RLE"
+        )
+
+
+def native_pixel_bytes_expected(dataset: Dataset) -> int | None:
+    """Bytes of uncompressed pixel data the header declares, or None if encapsulated."""
+    if UID(dataset.file_meta.TransferSyntaxUID).is_encapsulated:
+        return None
+    bits = int(dataset.BitsAllocated)
+    count = (
+        int(dataset.Rows)
+        * int(dataset.Columns)
+        * int(dataset.SamplesPerPixel)
+        * int(dataset.get("NumberOfFrames") or 1)
+    )
+    return (count * bits + 7) // 8
