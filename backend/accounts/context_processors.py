@@ -1,7 +1,13 @@
+from django.conf import settings
+
 from .roles import Role
 
 
 def roles(request):
     user = getattr(request, "user", None)
     names = user.role_names() if user is not None and user.is_authenticated else set()
-    return {"user_roles": names, "Role": Role}
+    return {
+        "user_roles": names,
+        "Role": Role,
+        "idle_seconds": settings.SESSION_IDLE_TIMEOUT_SECONDS,
+    }

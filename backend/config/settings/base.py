@@ -54,8 +54,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.InactivityLogoutMiddleware",
+    # Before the inactivity logoff, so its automatic sign-out entry carries the address.
     "audit.context.AuditContextMiddleware",
+    "accounts.middleware.InactivityLogoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

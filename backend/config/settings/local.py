@@ -18,3 +18,4 @@ def _local_secret_key() -> str:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = SECRET_KEY or _local_secret_key()  # noqa: F405
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise expects it)

@@ -1,7 +1,31 @@
 """Settings for the test suite: the embedded default or whatever DATABASE_URL and
-CELERY_BROKER_URL name (CI points them at PostgreSQL and Redis)."""
+CELERY_BROKER_URL name (CI points them at PostgreSQL and Redis).
+
+Worker processes started by the tests get ``MEDSAM_TEST_DB_NAME`` so they open the test
+database pytest-django created, and ``MEDSAM_BROKER_DIR`` for a private file-system broker.
+"""
+import os
+from pathlib import Path
+
 from .local import *  # noqa: F403
+from .local import CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, VAR_DIR
 
 # Tests create many users; the signing tests still exercise real password checks.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so worker processes share it with the test process.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+if os.environ.get("MEDSAM_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["MEDSAM_TEST_DB_NAME"]
+
+if os.environ.get("MEDSAM_BROKER_DIR") and CELERY_BROKER_TRANSPORT_OPTIONS:
+    _broker = Path(os.environ["MEDSAM_BROKER_DIR"])
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "data_folder_in": str(_broker / "queue"),
+        "data_folder_out": str(_broker / "queue"),
+        "processed_folder": str(_broker / "processed"),
+    }
+MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / "test-media"))

@@ -1,0 +1,53 @@
+"""Start and stop the processes of the embedded default (web server and Celery worker)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+
+
+def celery_worker_command(hostname: str, queues: Sequence[str], concurrency: int = 1) -> list:
+    return [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--hostname", hostname,
+        "--queues", ",".join(queues),
+        "--concurrency", str(concurrency),
+        "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle",
+    ]
+
+
+def web_command(host: str, port: int, workers: int = 2) -> list:
+    return [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--access-logfile", "-",
+        "--access-logformat", '%(t)s "%(r)s" %(s)s %(b)s %(L)ss',
+    ]
+
+
+def start(command: list, env: dict | None = None) -> subprocess.Popen:
+    """Start a child in its own process group, with backend/ on its import path."""
+    child_env = {**os.environ, **(env or {})}
+    paths = [str(settings.BACKEND_DIR), str(settings.REPO_ROOT)]
+    child_env["PYTHONPATH"] = os.pathsep.join(paths + [child_env.get("PYTHONPATH", "")])
+    return subprocess.Popen(command, cwd=settings.REPO_ROOT, env=child_env, start_new_session=True)
+
+
+def stop(processes: Sequence[subprocess.Popen], grace_seconds: float = 15) -> None:
+    """SIGTERM every process group (warm shutdown), then SIGKILL what is left."""
+    for proc in processes:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    for proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -1,0 +1,111 @@
+"""The Quick start's run command (``manage.py serve``): the whole application in processes
+of its own, on the embedded default, stopped by Ctrl-C."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return None, b""
+
+
+def wait_for(predicate, timeout: float, proc: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited early:\n{log.read_text()}")
+        if predicate():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"not ready within {timeout}s:\n{log.read_text()}")
+
+
+def sign_in(base: str, username: str, password: str) -> str:
+    """Sign in through the login form like a browser; return the page it lands on."""
+    import http.cookiejar
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    page = opener.open(f"{base}/accounts/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=form, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    with opener.open(request, timeout=10) as response:
+        return response.geturl()
+
+
+def test_it_runs_web_and_worker_on_the_embedded_default_and_stops_on_ctrl_c(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "MEDSAM_VAR_DIR": str(tmp_path),
+        "MEDSAM_WORKER_HEARTBEAT_SECONDS": "1",
+    }
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDSAM_BROKER_DIR", "MEDSAM_TEST_DB_NAME"):
+        env.pop(name, None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run(
+        [*manage, "migrate", "--noinput"], cwd=settings.REPO_ROOT, env=env, check=True,
+        capture_output=True, timeout=300,
+    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [*manage, "serve", "--port", str(port)],
+            cwd=settings.REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: get(f"{base}/accounts/login/")[0] == 200, 90, proc, log)
+        status, body = get(f"{base}/accounts/login/")
+        assert b"Sign in" in body
+
+        def worker_alive():
+            status, body = get(f"{base}/healthz")
+            return status == 200 and json.loads(body)["workers"]
+
+        wait_for(worker_alive, 90, proc, log)
+        health = json.loads(get(f"{base}/healthz")[1])
+        assert health["status"] == "ok"
+        assert health["database"]["vendor"] == "sqlite"
+        assert (tmp_path / "db.sqlite3").exists()
+
+        output = log.read_text()
+        assert f"running at {base}/" in output
+        # Each demo user's generated password is printed once, and it works.
+        match = re.search(r"^\s+annotator\s+(\S+)\s+annotator$", output, re.MULTILINE)
+        assert match, output
+        assert sign_in(base, "annotator", match.group(1)) == f"{base}/"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert "Stopped." in log.read_text()
+    assert get(f"{base}/healthz")[0] is None
