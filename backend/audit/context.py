@@ -1,17 +1,20 @@
 """Who is acting and from where, for the audit entries written during this request or task.
 
-The web middleware sets it per request; Celery tasks set it per task. Action functions do not
-need to pass the client address around: ``record_event`` reads it from here.
+The web middleware sets it per request; Celery tasks and commands set it with ``acting_from``.
+Action functions do not need to pass the client address around: ``record_event`` reads it from
+here, and takes the actor from here when the caller names none.
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class AuditContext:
     client_address: str | None = None
     channel: str = "web"  # web, api, worker, command
+    actor: Any = None  # the signed-in user of the request, if any
 
 
 _current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext(None, ""))  # noqa: B039 (frozen)
@@ -22,8 +25,8 @@ def current() -> AuditContext:
 
 
 @contextmanager
-def acting_from(client_address: str | None, channel: str):
-    token = _current.set(AuditContext(client_address, channel))
+def acting_from(client_address: str | None, channel: str, actor=None):
+    token = _current.set(AuditContext(client_address, channel, actor))
     try:
         yield
     finally:
@@ -36,5 +39,6 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         channel = "api" if request.path.startswith("/api/") else "web"
-        with acting_from(request.META.get("REMOTE_ADDR"), channel):
+        actor = getattr(request, "user", None)
+        with acting_from(request.META.get("REMOTE_ADDR"), channel, actor):
             return self.get_response(request)

@@ -1,7 +1,44 @@
+from datetime import UTC
+
+from django.conf import settings
 from django.db import models
 
 
-class AuditEntry(models.Model):
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit record through the ORM. The database
+    refuses the same through its triggers (see ``audit.triggers``)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} records are append-only; update refused.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} records are append-only; delete refused.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(f"{self.model.__name__} records are append-only; update refused.")
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or removed."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} records are append-only; update refused.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} records are append-only; delete refused.")
+
+
+class AuditEntry(AppendOnlyModel):
     """One computer-generated, append-only audit record (21 CFR 11.10(e), HIPAA 164.312(b)).
 
     seq: position in the chain, gapless from 1.
@@ -49,3 +86,56 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+
+
+class Meaning(models.TextChoices):
+    """What a signer declares by signing (21 CFR 11.50(a)(3))."""
+
+    CONFIRMED = "confirmed", "confirmed as accurate"
+    REJECTED = "rejected", "rejected"
+    APPROVED = "approved", "approved"
+    REVIEWED = "reviewed", "reviewed"
+    ADJUDICATED = "adjudicated", "adjudicated"
+
+
+class Signature(AppendOnlyModel):
+    """An electronic signature (21 CFR 11.50, 11.70, 11.200), append-only like the trail.
+
+    signer / signer_username / printed_name: who signed; the names are copied at signing time
+        so the manifestation never changes when the account does.
+    signed_at: server time (UTC) of signing.
+    meaning: what the signature declares (``Meaning``).
+    object_type / object_id: the signed record (``app_label.model`` and primary key).
+    content_sha256: sha256 of the exact content signed (e.g. the mask version's bytes).
+    reason: the signer's comment, where the action asks for one (a rejection's reason).
+    binding: HMAC-SHA256 under a server key over every field above: a row copied onto another
+        record, or edited in place, no longer matches it.
+    audit_entry: the trail entry written with the signature, which carries the same binding
+        inside the hash chain.
+    """
+
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+    )
+    signer_username = models.CharField(max_length=150)
+    printed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(db_index=True)
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=100)
+    content_sha256 = models.CharField(max_length=64)
+    reason = models.TextField(blank=True)
+    binding = models.CharField(max_length=64)
+    audit_entry = models.OneToOneField(AuditEntry, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return self.manifestation()
+
+    def manifestation(self) -> str:
+        """The human-readable form every display and export of the signed record shows."""
+        when = self.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self.printed_name} ({self.signer_username}), {when}: {self.get_meaning_display()}"

@@ -1,5 +1,7 @@
 """Writing to the audit trail. Every audited change and every read of patient data calls
 ``record_event`` inside the same transaction as the change (the action pattern)."""
+import ipaddress
+
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -12,6 +14,24 @@ def object_ref(target: models.Model | None) -> tuple[str, str]:
     if target is None:
         return "", ""
     return target._meta.label_lower, str(target.pk)
+
+
+def canonical_address(value: str | None) -> str | None:
+    """The address as the database gives it back (IPv4-mapped IPv6 as IPv4, compressed IPv6),
+    so the hash computed now still matches when the chain is verified; None if not an IP."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.split("%")[0].strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def _authenticated(user) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
 def record_event(
@@ -29,14 +49,21 @@ def record_event(
 ) -> AuditEntry:
     """Append one entry to the chain and return it.
 
+    Call it inside the transaction that makes the change, so that neither survives without
+    the other. ``action`` is ``<domain>.<verb>`` (``result.confirm``, ``image.read``).
     ``target`` (a saved model instance) or ``object_type``/``object_id`` name what was acted
-    on. ``old``/``new`` hold the changed fields. The client address defaults to the current
-    request's (see ``audit.context``).
+    on. ``old``/``new`` hold the changed fields (JSON-able; other values are stored as their
+    ``str``). ``reason`` is the user's reason where the action asks for one; ``versions`` what
+    the object depends on (engine, weights sha256, prompt version). The actor defaults to the
+    signed-in user of the current request and the client address to its address (see
+    ``audit.context``); pass ``actor`` explicitly in tasks and commands.
     """
     if target is not None:
         object_type, object_id = object_ref(target)
     ctx = context.current()
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    if actor is None and _authenticated(ctx.actor):
+        actor = ctx.actor
+    authenticated = _authenticated(actor)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
@@ -52,8 +79,8 @@ def record_event(
             "object_id": str(object_id),
             "old_values": normalise(old),
             "new_values": normalise(new),
-            "reason": reason,
-            "client_address": client_address or ctx.client_address,
+            "reason": reason or "",
+            "client_address": canonical_address(client_address or ctx.client_address),
             "channel": ctx.channel,
             "versions": normalise(versions),
             "prev_hash": head.last_hash,

@@ -29,3 +29,7 @@ if os.environ.get("MEDSAM_BROKER_DIR") and CELERY_BROKER_TRANSPORT_OPTIONS:
         "processed_folder": str(_broker / "processed"),
     }
 MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / "test-media"))
+
+# The test runner empties the database between transactional tests; only here may the
+# append-only audit tables be flushed (audit/management/commands/flush.py).
+AUDIT_TRAIL_FLUSHABLE = True

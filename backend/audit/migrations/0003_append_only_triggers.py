@@ -1,0 +1,17 @@
+from django.db import migrations
+
+from audit import triggers
+
+
+def install(apps, schema_editor):
+    triggers.install(schema_editor.connection)
+
+
+def remove(apps, schema_editor):
+    triggers.remove(schema_editor.connection)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0002_signature")]
+
+    operations = [migrations.RunPython(install, remove)]
