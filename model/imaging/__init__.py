@@ -8,8 +8,9 @@
 from model.imaging.decode import decode_frames
 from model.imaging.dicom_file import read_dicom, require_pixel_data
 from model.imaging.errors import ImagingError, InconsistentSeriesError
+from model.imaging.dicom_export import volume_to_datasets
 from model.imaging.files import read_volume, volume_format, write_mask
-from model.imaging.series import SeriesPlan, assemble_volume, plan_series
+from model.imaging.series import SeriesPlan, assemble_volume, check_compatible, plan_series
 from model.imaging.volume import Volume
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "SeriesPlan",
     "Volume",
     "assemble_volume",
+    "check_compatible",
     "decode_frames",
     "plan_series",
     "read_dicom",
     "read_volume",
     "require_pixel_data",
     "volume_format",
+    "volume_to_datasets",
     "write_mask",
 ]

@@ -103,6 +103,16 @@ def plan_series(headers: Sequence[Dataset]) -> SeriesPlan:
     return SeriesPlan(tuple(ref for ref, _ in ordered), affine, rows, cols, modality)
 
 
+def check_compatible(reference: Dataset, candidate: Dataset) -> None:
+    """Raise unless ``candidate`` can join the series of ``reference`` (matrix, orientation,
+    pixel spacing); used to refuse the odd file of an upload before anything is stored."""
+    _check_same_matrix([reference, candidate])
+    planes = [frame_planes(reference)[0], frame_planes(candidate)[0]]
+    if all(p.orientation is not None for p in planes):
+        _check_same_orientation(planes)
+    _check_same_pixel_spacing(planes)
+
+
 def assemble_volume(datasets: Sequence[Dataset]) -> Volume:
     """Check, order and decode ``datasets`` (one series, with pixel data) into a Volume."""
     for dataset in datasets:

@@ -43,9 +43,9 @@ def build_series(
     orientation = np.array([float(v) for v in template.ImageOrientationPatient])
     normal = np.cross(orientation[:3], orientation[3:])
     origin = np.array([float(v) for v in template.ImagePositionPatient])
-    distances = list(positions_mm) if positions_mm is not None else [
-        k * slice_mm for k in range(count)
-    ]
+    distances = (
+        list(positions_mm) if positions_mm is not None else [k * slice_mm for k in range(count)]
+    )
     study_uid, series_uid = generate_uid(), generate_uid()
     pixels = template.pixel_array
     slices = []

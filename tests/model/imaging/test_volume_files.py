@@ -93,3 +93,21 @@ def test_masks_must_match_the_volume(tmp_path):
         write_mask(np.zeros((2, 3, 5), np.uint8), volume, tmp_path / "m.nii.gz")
     with pytest.raises(UnsupportedFormatError):
         write_mask(np.zeros((2, 3, 4), np.uint8), volume, tmp_path / "m.png")
+
+
+def test_a_nifti_volume_converts_to_a_dicom_series_with_the_same_voxels_and_geometry():
+    from model.imaging import volume_to_datasets
+
+    volume = read_volume(NIBABEL_DATA / "anatomical.nii")
+    series = volume_to_datasets(volume, patient_id="P1", modality="MR")
+    again = assemble_volume(list(reversed(series)))
+    # This file's slice axis runs against the row x column normal; DICOM slices are ordered
+    # along the normal, so the same voxels come back in reverse slice order at the same places.
+    assert np.linalg.det(volume.affine[:3, :3]) < 0
+    last = volume.shape[0] - 1
+    for k in (0, 5, last):
+        np.testing.assert_allclose(
+            again.affine @ [2, 3, k, 1], volume.affine @ [2, 3, last - k, 1], atol=1e-4
+        )
+    span = float(np.ptp(volume.voxels))
+    np.testing.assert_allclose(again.voxels, volume.voxels[::-1], atol=span / 65535 + 1e-6)
