@@ -6,9 +6,9 @@
 """
 
 from model.imaging.decode import decode_frames
+from model.imaging.dicom_export import volume_to_datasets
 from model.imaging.dicom_file import read_dicom, require_pixel_data
 from model.imaging.errors import ImagingError, InconsistentSeriesError
-from model.imaging.dicom_export import volume_to_datasets
 from model.imaging.files import read_volume, volume_format, write_mask
 from model.imaging.series import SeriesPlan, assemble_volume, check_compatible, plan_series
 from model.imaging.volume import Volume

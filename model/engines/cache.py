@@ -1,0 +1,54 @@
+"""A least-recently-used cache of slice embeddings keyed by image content."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+import numpy as np
+
+Value = TypeVar("Value")
+
+
+def content_key(image: np.ndarray) -> str:
+    """A digest of an array's dtype, shape and bytes."""
+    array = np.ascontiguousarray(image)
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.data)
+    return digest.hexdigest()
+
+
+class LRUCache(Generic[Value]):
+    def __init__(self, max_entries: int) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, Value] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Value | None:
+        value = self._entries.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: Value) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries

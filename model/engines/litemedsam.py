@@ -1,0 +1,224 @@
+"""LiteMedSAM engines: fp32 (torch, CPU or CUDA) and int8 (ONNX Runtime, CPU).
+
+Both share the network, the preprocessing, the embedding cache, the fp32
+prompt encoder and mask decoder, and the box propagation; they differ only in
+how the image encoder runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from model.engines.base import (
+    Box,
+    CancelCheck,
+    Engine,
+    EngineUnavailable,
+    Prediction,
+    ProgressCallback,
+    SegmentOptions,
+    SlicePrompt,
+    VolumeResult,
+    default_device,
+)
+from model.engines.cache import LRUCache, content_key
+from model.networks.lite_medsam import IMAGE_SIZE, LiteMedSAM
+from model.networks.tiny_vit import fuse_conv_bn
+from model.preprocess import PromptError, ResizeGeometry, normalise_intensity
+from model.propagation import propagate
+from model.quantize import OnnxEncoder, build_int8_onnx
+from model.weights import LITEMEDSAM_WEIGHTS, WeightsUnavailable, locate, verified_path
+
+ENGINE_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class SliceEmbedding:
+    """A cached image embedding and how its slice sits in the model grid."""
+
+    key: str
+    embedding: torch.Tensor
+    geometry: ResizeGeometry
+
+
+def load_network(device: torch.device) -> tuple[LiteMedSAM, str]:
+    """The LiteMedSAM network with the verified weights, and their sha256."""
+    try:
+        path = verified_path(LITEMEDSAM_WEIGHTS)
+    except WeightsUnavailable as error:
+        raise EngineUnavailable(str(error)) from error
+    network = LiteMedSAM()
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    network.load_state_dict(state, strict=True)
+    network.eval()
+    fuse_conv_bn(network.image_encoder)
+    return network.to(device), LITEMEDSAM_WEIGHTS.sha256
+
+
+class LiteMedSAMEngine(Engine):
+    name = "litemedsam"
+    version = ENGINE_VERSION
+    queue = "cpu"
+    description = "LiteMedSAM (TinyViT + SAM decoder), fp32, real MedSAM weights; CPU or CUDA"
+
+    def __init__(self, device: torch.device | str | None = None, cache_size: int = 32) -> None:
+        available, reason = self.availability()
+        if not available:
+            raise EngineUnavailable(f"{self.name} is unavailable: {reason}")
+        super().__init__(torch.device(device) if device is not None else self._pick_device())
+        self.network, self._weights_sha256 = load_network(self.device)
+        self._encode = self._build_encoder()
+        self.cache: LRUCache[SliceEmbedding] = LRUCache(cache_size)
+
+    @classmethod
+    def _pick_device(cls) -> torch.device:
+        return default_device()
+
+    def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        return self.network.image_encoder
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        try:
+            locate(LITEMEDSAM_WEIGHTS)
+        except WeightsUnavailable as error:
+            return False, str(error)
+        return True, ""
+
+    @classmethod
+    def pinned_weights_sha256(cls) -> str:
+        return LITEMEDSAM_WEIGHTS.sha256
+
+    @property
+    def weights_sha256(self) -> str:
+        return self._weights_sha256
+
+    @torch.inference_mode()
+    def embed_slice(self, image: np.ndarray) -> SliceEmbedding:
+        image = np.asarray(image, np.float32)
+        if image.ndim != 2:
+            raise ValueError(f"embed_slice takes a (rows, cols) image, got shape {image.shape}")
+        key = content_key(image)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        geometry = ResizeGeometry.for_shape(image.shape, IMAGE_SIZE)
+        embedding = self._encode(geometry.image_to_model(image, self.device)).to(self.device)
+        handle = SliceEmbedding(key=key, embedding=embedding, geometry=geometry)
+        self.cache.put(key, handle)
+        return handle
+
+    @torch.inference_mode()
+    def predict_2d(
+        self,
+        slice_image: np.ndarray | SliceEmbedding,
+        box: Box | None = None,
+        points: Sequence[tuple[float, float, int]] | None = None,
+        return_logits: bool = False,
+    ) -> Prediction:
+        handle = slice_image if isinstance(slice_image, SliceEmbedding) else self.embed_slice(
+            slice_image)
+        geometry = handle.geometry
+        if box is None and not points:
+            raise PromptError("a box or at least one point is needed")
+        boxes_t = None
+        if box is not None:
+            boxes_t = torch.as_tensor(geometry.box_to_model(box), device=self.device)[None]
+        points_t = None
+        if points:
+            array = np.asarray(points, np.float32).reshape(-1, 3)
+            if not np.isin(array[:, 2], (0, 1)).all():
+                raise PromptError("point labels must be 1 (inside) or 0 (outside)")
+            coords = geometry.points_to_model(array[:, :2])
+            points_t = (
+                torch.as_tensor(coords, device=self.device)[None],
+                torch.as_tensor(array[:, 2], device=self.device, dtype=torch.int64)[None],
+            )
+        # One click is ambiguous: take the best of the three multimask outputs.
+        multimask = box is None and len(points) == 1
+        low_res, iou = self.network.decode(
+            handle.embedding, boxes=boxes_t, points=points_t, multimask_output=multimask
+        )
+        best = int(iou[0].argmax())
+        logits = geometry.logits_to_original(low_res[0, best]).float().cpu().numpy()
+        return Prediction(
+            mask=logits > 0,
+            iou=float(iou[0, best]),
+            logits=logits if return_logits else None,
+        )
+
+    def segment_volume(
+        self,
+        volume_zyx: np.ndarray,
+        spacing_zyx: Sequence[float],
+        prompts: Sequence[SlicePrompt],
+        window: tuple[float, float] | None = None,
+        modality: str = "CT",
+        options: SegmentOptions | None = None,
+        progress: ProgressCallback | None = None,
+        cancelled: CancelCheck | None = None,
+    ) -> VolumeResult:
+        volume = np.asarray(volume_zyx)
+        if volume.ndim != 3:
+            raise ValueError(f"volume must be (slices, rows, cols), got shape {volume.shape}")
+        if len(spacing_zyx) != 3 or min(float(s) for s in spacing_zyx) <= 0:
+            raise ValueError(f"spacing must be three positive mm values, got {spacing_zyx}")
+        options = options or SegmentOptions()
+        normalised = normalise_intensity(volume, modality, window)
+        geometry = ResizeGeometry.for_shape(volume.shape[1:], IMAGE_SIZE)
+        for slice_index, box in prompts:
+            if 0 <= int(slice_index) < volume.shape[0]:
+                geometry.check_box(box)
+        clock = {"embed": 0.0, "decode": 0.0}
+
+        def predict(slice_index: int, box: Box) -> Prediction:
+            started = time.perf_counter()
+            handle = self.embed_slice(normalised[slice_index])
+            embedded = time.perf_counter()
+            prediction = self.predict_2d(handle, box=box)
+            clock["embed"] += embedded - started
+            clock["decode"] += time.perf_counter() - embedded
+            return prediction
+
+        result = propagate(
+            predict, volume.shape, spacing_zyx, prompts, options, progress, cancelled
+        )
+        result.timings.update(clock)
+        return result
+
+
+class LiteMedSAMInt8Engine(LiteMedSAMEngine):
+    name = "litemedsam-int8"
+    queue = "cpu"
+    description = (
+        "LiteMedSAM with an int8 image encoder (ONNX Runtime dynamic int8 MatMul), CPU"
+    )
+
+    @classmethod
+    def _pick_device(cls) -> torch.device:
+        return torch.device("cpu")
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        available, reason = super().availability()
+        if not available:
+            return available, reason
+        for module in ("onnxruntime", "onnx"):
+            if importlib.util.find_spec(module) is None:
+                return False, f"the Python package {module} is not installed"
+        return True, ""
+
+    def __init__(self, device: torch.device | str | None = None, cache_size: int = 32) -> None:
+        if device is not None and torch.device(device).type != "cpu":
+            raise EngineUnavailable(f"{self.name} runs on the CPU only, not on {device}")
+        super().__init__(device, cache_size)
+
+    def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        path = build_int8_onnx(self.network.image_encoder, self._weights_sha256, IMAGE_SIZE)
+        return OnnxEncoder(path, threads=torch.get_num_threads())

@@ -1,0 +1,174 @@
+"""Box propagation through a volume from one or more prompted key slices.
+
+Each key slice is predicted from its own box(es). Every other slice belongs to
+its nearest key slice (ties go to the lower one), so a further box re-anchors
+the propagation: runs from two key slices meet half-way. A run walks outward
+slice by slice, prompting each slice with the previous mask's bounding box
+grown by a margin in millimetres, and stops when the mask vanishes, the
+predicted IoU falls below the threshold, or it reaches its territory's end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.engines.base import (
+    Box,
+    CancelCheck,
+    Prediction,
+    ProgressCallback,
+    SegmentationCancelled,
+    SegmentOptions,
+    SlicePrompt,
+    VolumeResult,
+)
+from model.postprocess import bounding_box, fill_holes_per_slice, largest_component
+
+PredictSlice = Callable[[int, Box], Prediction]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A walk from `key` in `step` direction over slices `key + step` .. `last` inclusive."""
+
+    key: int
+    step: int
+    last: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}:{'up' if self.step > 0 else 'down'}"
+
+    def slices(self) -> range:
+        return range(self.key + self.step, self.last + self.step, self.step)
+
+
+def plan_runs(key_slices: Sequence[int], num_slices: int, max_distance: int | None) -> list[Run]:
+    """Runs outward from each key slice, each stopping half-way to its neighbour."""
+    keys = sorted(set(key_slices))
+    runs = []
+    for position, key in enumerate(keys):
+        lower_end = 0 if position == 0 else (keys[position - 1] + key) // 2 + 1
+        upper_end = num_slices - 1 if position == len(keys) - 1 else (key + keys[position + 1]) // 2
+        if max_distance is not None:
+            lower_end = max(lower_end, key - max_distance)
+            upper_end = min(upper_end, key + max_distance)
+        if lower_end < key:
+            runs.append(Run(key, -1, lower_end))
+        if upper_end > key:
+            runs.append(Run(key, +1, upper_end))
+    return runs
+
+
+def grow_box(box: Box, margin_xy: tuple[float, float], shape: tuple[int, int]) -> Box:
+    """`box` grown by (margin_x, margin_y) pixels and clipped to a (rows, cols) image."""
+    x0, y0, x1, y1 = box
+    rows, cols = shape
+    return (
+        max(0.0, x0 - margin_xy[0]),
+        max(0.0, y0 - margin_xy[1]),
+        min(cols - 1.0, x1 + margin_xy[0]),
+        min(rows - 1.0, y1 + margin_xy[1]),
+    )
+
+
+def validate_prompts(prompts: Sequence[SlicePrompt], num_slices: int) -> dict[int, list[Box]]:
+    """Prompts grouped by slice; raises ValueError for a slice outside the volume."""
+    if not prompts:
+        raise ValueError("at least one (slice, box) prompt is needed")
+    grouped: dict[int, list[Box]] = {}
+    for slice_index, box in prompts:
+        if not 0 <= int(slice_index) < num_slices:
+            raise ValueError(
+                f"slice {slice_index} is out of range: the volume has slices 0..{num_slices - 1}"
+            )
+        grouped.setdefault(int(slice_index), []).append(tuple(float(v) for v in box))
+    return grouped
+
+
+def propagate(
+    predict: PredictSlice,
+    shape_zyx: tuple[int, int, int],
+    spacing_zyx: Sequence[float],
+    prompts: Sequence[SlicePrompt],
+    options: SegmentOptions,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck | None = None,
+) -> VolumeResult:
+    """Segment a volume by calling `predict(slice_index, box)` slice by slice."""
+    started = time.perf_counter()
+    num_slices, rows, cols = shape_zyx
+    grouped = validate_prompts(prompts, num_slices)
+    row_mm, col_mm = float(spacing_zyx[1]), float(spacing_zyx[2])
+    margin_xy = (options.margin_mm / col_mm, options.margin_mm / row_mm)
+    min_pixels = max(1, int(np.ceil(options.min_area_mm2 / (row_mm * col_mm))))
+
+    mask = np.zeros(shape_zyx, bool)
+    per_slice_iou: dict[int, float] = {}
+    stop_reasons: dict[str, str] = {}
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, num_slices)
+
+    def check_cancelled() -> None:
+        if cancelled is not None and cancelled():
+            raise SegmentationCancelled("segmentation was cancelled")
+
+    for key, boxes in sorted(grouped.items()):
+        check_cancelled()
+        predictions = [predict(key, box) for box in boxes]
+        mask[key] = np.logical_or.reduce([p.mask for p in predictions])
+        per_slice_iou[key] = min(p.iou for p in predictions)
+        report(1)
+
+    for run in plan_runs(list(grouped), num_slices, options.max_distance):
+        previous = mask[run.key]
+        remaining = len(run.slices())
+        reason = "reached the end of its range"
+        for index in run.slices():
+            check_cancelled()
+            box = bounding_box(previous)
+            if box is None or previous.sum() < min_pixels:
+                reason = f"mask vanished before slice {index}"
+                break
+            prediction = predict(index, grow_box(box, margin_xy, (rows, cols)))
+            if prediction.iou < options.min_iou:
+                reason = f"predicted IoU {prediction.iou:.2f} < {options.min_iou} at slice {index}"
+                break
+            if prediction.mask.sum() < min_pixels:
+                reason = f"mask vanished at slice {index}"
+                break
+            mask[index] = prediction.mask
+            per_slice_iou[index] = prediction.iou
+            previous = prediction.mask
+            remaining -= 1
+            report(1)
+        stop_reasons[run.label] = reason
+        if remaining:
+            report(remaining)
+
+    if done < num_slices:
+        report(num_slices - done)
+
+    post_started = time.perf_counter()
+    if options.fill_holes:
+        mask = fill_holes_per_slice(mask)
+    if options.largest_component:
+        mask = largest_component(mask)
+    now = time.perf_counter()
+    kept = {index: iou for index, iou in per_slice_iou.items() if mask[index].any()}
+    return VolumeResult(
+        mask=mask.astype(np.uint8),
+        per_slice_iou=kept,
+        key_slices=sorted(grouped),
+        timings={"postprocess": now - post_started, "total": now - started},
+        stop_reasons=stop_reasons,
+    )
