@@ -44,12 +44,13 @@ def test_it_lists_a_live_worker_with_its_queues(client, celery_worker):
 def test_it_answers_503_when_the_broker_is_unreachable(client, settings):
     from config.celery import app
 
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    keys = ("broker_url", "broker_write_url")
+    original = {key: app.conf[key] for key in keys}
+    app.conf.update({key: "redis://127.0.0.1:1/0" for key in keys})
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = original
+        app.conf.update(original)
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
     assert response.json()["status"] == "down"
