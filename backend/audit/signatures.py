@@ -172,6 +172,12 @@ def verify_signature(sig: Signature, target: models.Model, content_sha256: str) 
         return SignatureCheck(False, "the signature belongs to another record")
     if sig.content_sha256 != content_sha256:
         return SignatureCheck(False, "the content changed after it was signed")
+    return signature_intact(sig)
+
+
+def signature_intact(sig: Signature) -> SignatureCheck:
+    """Whether the signature row is as it was written: its fields match its binding and the
+    audit trail recorded it. Says nothing about the signed content; see ``verify_signature``."""
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     fields = {name: getattr(sig, name) for name in BINDING_FIELDS}
     if not any(hmac.compare_digest(sig.binding, _binding(fields, key)) for key in secrets):
@@ -191,3 +197,17 @@ def verify_signature(sig: Signature, target: models.Model, content_sha256: str) 
 def signatures_of(target: models.Model):
     object_type, object_id = object_ref(target)
     return Signature.objects.filter(object_type=object_type, object_id=object_id)
+
+
+def checked(signatures, target: models.Model | None = None, content_sha256: str | None = None):
+    """``[{"signature": sig, "check": SignatureCheck}]`` for display: against the record and
+    its current content where both are given, else the row's own integrity."""
+    return [
+        {
+            "signature": sig,
+            "check": verify_signature(sig, target, content_sha256)
+            if target is not None and content_sha256 is not None
+            else signature_intact(sig),
+        }
+        for sig in signatures
+    ]

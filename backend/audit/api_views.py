@@ -1,0 +1,94 @@
+"""The auditors' API: read-only for everyone (auditors read; nobody, admins included, writes).
+Every call is itself recorded in the trail."""
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import IsAuditor
+
+from . import auditor
+from .filters import TrailFilter
+from .serializers import AuditEntrySerializer, SignatureSerializer
+
+FILTER_PARAMETERS = [
+    OpenApiParameter(name, OpenApiTypes.DATETIME if name in {"since", "until"} else str,
+                     description=field.help_text or "")
+    for name, field in TrailFilter.base_fields.items()
+]
+
+
+def _valid_filter(query) -> TrailFilter:
+    form = TrailFilter(query)
+    if not form.is_valid():
+        raise ValidationError(form.errors.get_json_data())
+    return form
+
+
+@extend_schema(parameters=FILTER_PARAMETERS)
+class EntryList(ListAPIView):
+    """The trail, newest first, filtered by user, action, object and period."""
+
+    permission_classes = [IsAuditor]
+    serializer_class = AuditEntrySerializer
+
+    def get_queryset(self):
+        form = _valid_filter(self.request.query_params)
+        return auditor.read_trail(form, page=self.request.query_params.get("offset", 0))
+
+
+@extend_schema(responses={200: AuditEntrySerializer})
+@api_view(["GET"])
+@permission_classes([IsAuditor])
+def entry_detail(request, seq: int):
+    """One entry by its position in the chain."""
+    return Response(AuditEntrySerializer(auditor.read_entry(seq)).data)
+
+
+@extend_schema(responses={200: inline_serializer("ObjectHistory", {
+    "entries": AuditEntrySerializer(many=True),
+    "signatures": SignatureSerializer(many=True),
+})})
+@api_view(["GET"])
+@permission_classes([IsAuditor])
+def object_history(request, object_type: str, object_id: str):
+    """Everything that happened to one object, oldest first, and its signatures."""
+    entries, signatures = auditor.object_history(object_type, object_id)
+    return Response({
+        "entries": AuditEntrySerializer(entries, many=True).data,
+        "signatures": SignatureSerializer(signatures, many=True).data,
+    })
+
+
+@extend_schema(parameters=FILTER_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+@api_view(["GET"])
+@permission_classes([IsAuditor])
+def export_csv(request):
+    """The filtered trail as CSV (oldest first), streamed."""
+    form = _valid_filter(request.query_params)
+    return csv_response(auditor.export_trail(form))
+
+
+def csv_response(lines) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response
+
+
+@extend_schema(responses={200: inline_serializer("ChainReport", {
+    "intact": serializers.BooleanField(),
+    "count": serializers.IntegerField(),
+    "head_hash": serializers.CharField(),
+    "broken_seq": serializers.IntegerField(allow_null=True),
+    "problem": serializers.CharField(),
+    "message": serializers.CharField(),
+})})
+@api_view(["GET"])
+@permission_classes([IsAuditor])
+def verify(request):
+    """Walk the hash chain: ``chain intact (N entries)`` or the first broken link."""
+    return Response(auditor.run_verification().as_dict())

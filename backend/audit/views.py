@@ -1,0 +1,79 @@
+"""The auditor pages: browse and filter the trail, one object's history, CSV export and the
+chain check. Read-only; only the auditor role gets in (site administrators included out)."""
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.roles import Role
+
+from . import auditor
+from .api_views import csv_response
+from .filters import TrailFilter
+from .signatures import checked
+
+PAGE_SIZE = 100
+
+
+def auditor_only(view):
+    @wraps(view)
+    @never_cache
+    @require_GET
+    @login_required
+    def guarded(request, *args, **kwargs):
+        if not request.user.has_role(Role.AUDITOR):
+            raise PermissionDenied("The audit trail is open to auditors only.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@auditor_only
+def trail(request):
+    form = TrailFilter(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/trail.html", {"form": form}, status=400)
+    page = request.GET.get("page", 1)
+    entries = auditor.read_trail(form, page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": Paginator(entries, PAGE_SIZE).get_page(page),
+        "query": query.urlencode(),
+    }
+    return render(request, "audit/trail.html", context)
+
+
+@auditor_only
+def entry(request, seq: int):
+    return render(request, "audit/entry.html", {"entry": auditor.read_entry(seq)})
+
+
+@auditor_only
+def object_history(request, object_type: str, object_id: str):
+    entries, signatures = auditor.object_history(object_type, object_id)
+    context = {
+        "object_type": object_type,
+        "object_id": object_id,
+        "entries": entries,
+        "signatures": checked(signatures),
+    }
+    return render(request, "audit/object_history.html", context)
+
+
+@auditor_only
+def export_csv(request):
+    form = TrailFilter(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/trail.html", {"form": form}, status=400)
+    return csv_response(auditor.export_trail(form))
+
+
+@auditor_only
+def verify(request):
+    return render(request, "audit/verify.html", {"report": auditor.run_verification()})
