@@ -7,7 +7,7 @@
 
 from model.imaging.decode import decode_frames
 from model.imaging.dicom_export import volume_to_datasets
-from model.imaging.dicom_file import read_dicom, require_pixel_data
+from model.imaging.dicom_file import read_dicom, require_pixel_data, to_part10_bytes
 from model.imaging.errors import ImagingError, InconsistentSeriesError
 from model.imaging.files import read_volume, volume_format, write_mask
 from model.imaging.series import SeriesPlan, assemble_volume, check_compatible, plan_series
@@ -25,6 +25,7 @@ __all__ = [
     "read_dicom",
     "read_volume",
     "require_pixel_data",
+    "to_part10_bytes",
     "volume_format",
     "volume_to_datasets",
     "write_mask",

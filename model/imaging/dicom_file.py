@@ -137,3 +137,10 @@ def native_pixel_bytes_expected(dataset: Dataset) -> int | None:
         * int(dataset.get("NumberOfFrames") or 1)
     )
     return (count * bits + 7) // 8
+
+
+def to_part10_bytes(dataset: Dataset) -> bytes:
+    """``dataset`` as the bytes of a DICOM Part 10 file (preamble, meta, dataset)."""
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

@@ -1,0 +1,104 @@
+"""Patient -> Study -> Series -> Instance, keyed by DICOM UIDs.
+
+Rows are written only by :mod:`imaging.actions`; patient data is read only through
+:mod:`imaging.access`, which records every read in the audit trail.
+"""
+
+from django.db import models
+
+
+class SourceFormat(models.TextChoices):
+    DICOM = "dicom", "DICOM"
+    NIFTI = "nifti", "NIfTI (converted)"
+    NRRD = "nrrd", "NRRD (converted)"
+    PACS = "pacs", "DICOM from PACS"
+
+
+class Patient(models.Model):
+    """A patient of one site. ``patient_id`` and ``issuer`` are DICOM PatientID and
+    IssuerOfPatientID; name, birth date and sex are kept as DICOM sends them."""
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="patients")
+    patient_id = models.CharField(max_length=64)
+    issuer = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=324, blank=True)
+    birth_date = models.CharField(max_length=8, blank=True)
+    sex = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "patient_id", "issuer"], name="imaging_patient_unique_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient {self.pk}"
+
+
+class Study(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="studies")
+    study_instance_uid = models.CharField(max_length=64, unique=True)
+    study_date = models.CharField(max_length=8, blank=True)
+    study_time = models.CharField(max_length=16, blank=True)
+    accession_number = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Study {self.pk}"
+
+
+class Series(models.Model):
+    """A series. ``problem_code``/``problem`` say why its images do not form one volume (set
+    after each ingest; empty when the volume can be built). ``content_version`` changes
+    whenever instances are added, which invalidates the cached volume."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="series")
+    series_instance_uid = models.CharField(max_length=64, unique=True)
+    modality = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=64, blank=True)
+    series_number = models.IntegerField(null=True, blank=True)
+    source_format = models.CharField(
+        max_length=8, choices=SourceFormat.choices, default=SourceFormat.DICOM
+    )
+    problem_code = models.CharField(max_length=64, blank=True)
+    problem = models.TextField(blank=True)
+    content_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"Series {self.pk}"
+
+
+def instance_path(instance: "Instance", filename: str) -> str:
+    return (
+        f"imaging/{instance.series.study.study_instance_uid}/"
+        f"{instance.series.series_instance_uid}/{instance.sop_instance_uid}.dcm"
+    )
+
+
+class Instance(models.Model):
+    """One stored DICOM Part 10 file; ``sha256`` of its bytes decides duplicate vs conflict."""
+
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="instances")
+    sop_instance_uid = models.CharField(max_length=64, unique=True)
+    sop_class_uid = models.CharField(max_length=64)
+    transfer_syntax_uid = models.CharField(max_length=64)
+    instance_number = models.IntegerField(null=True, blank=True)
+    number_of_frames = models.PositiveIntegerField(default=1)
+    rows = models.PositiveIntegerField()
+    columns = models.PositiveIntegerField()
+    file = models.FileField(upload_to=instance_path, max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["instance_number", "id"]
+
+    def __str__(self) -> str:
+        return f"Instance {self.pk}"

@@ -1,0 +1,107 @@
+"""Validating incoming files before anything is stored: each becomes a :class:`PreparedImage`
+(a checked DICOM image with its bytes) or a rejected :class:`FileOutcome` with the reason."""
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from model.imaging import (
+    ImagingError,
+    decode_frames,
+    read_dicom,
+    read_volume,
+    to_part10_bytes,
+    volume_format,
+    volume_to_datasets,
+)
+
+from .outcomes import FileOutcome, rejected
+from .uploads import IncomingFile
+
+_UID_KEYWORDS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "SOPClassUID")
+
+
+@dataclass
+class PreparedImage:
+    """A DICOM image whose header parsed, pixel data decoded and UIDs are valid.
+
+    ``origin`` is the user's file name; several images share it when a NIfTI or NRRD file
+    was converted to a series."""
+
+    origin: str
+    data: bytes
+    header: Dataset
+    sha256: str
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return str(self.header.SOPInstanceUID)
+
+    @property
+    def series_uid(self) -> str:
+        return str(self.header.SeriesInstanceUID)
+
+    @property
+    def patient_key(self) -> tuple[str, str]:
+        return str(self.header.get("PatientID", "")), str(self.header.get("IssuerOfPatientID", ""))
+
+
+def prepare(incoming: IncomingFile, *, patient_id: str = "") -> list[PreparedImage] | FileOutcome:
+    """Check one file; NIfTI and NRRD become a generated DICOM series."""
+    kind = volume_format(incoming.name)
+    try:
+        if kind is not None:
+            return _prepare_volume_file(incoming, kind, patient_id)
+        return [_prepare_dicom(incoming.name, incoming.data)]
+    except ImagingError as error:
+        return rejected(incoming.name, error.code, error.message)
+
+
+def _prepare_dicom(origin: str, data: bytes) -> PreparedImage:
+    dataset = read_dicom(data)
+    decode_frames(dataset)
+    for keyword in _UID_KEYWORDS:
+        value = str(dataset.get(keyword, ""))
+        if not value or len(value) > 64 or not UID(value).is_valid:
+            raise InvalidUidError(f"the image has no valid {keyword}")
+    if "PixelData" in dataset:
+        del dataset.PixelData
+    return PreparedImage(origin, data, dataset, hashlib.sha256(data).hexdigest())
+
+
+class InvalidUidError(ImagingError):
+    code = "invalid_uid"
+
+
+def _prepare_volume_file(incoming: IncomingFile, kind: str, patient_id: str) -> list[PreparedImage]:
+    suffix = "".join(Path(incoming.name).suffixes[-2:]) if kind == "nifti" else ".nrrd"
+    if kind == "nifti" and not suffix.lower().endswith((".nii", ".nii.gz")):
+        suffix = ".nii"
+    if incoming.name.lower().endswith(".nhdr"):
+        raise VolumeFileError("detached NRRD headers (.nhdr) must be sent with their data as .nrrd")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"volume{suffix}"
+        path.write_bytes(incoming.data)
+        volume = read_volume(path)
+    digest = hashlib.sha256(incoming.data).hexdigest()
+    datasets = volume_to_datasets(
+        volume,
+        patient_id=patient_id or f"ANON-{digest[:12]}",
+        series_description=f"Converted from {kind.upper()}",
+    )
+    prepared = []
+    for dataset in datasets:
+        data = to_part10_bytes(dataset)
+        del dataset.PixelData
+        prepared.append(
+            PreparedImage(incoming.name, data, dataset, hashlib.sha256(data).hexdigest())
+        )
+    return prepared
+
+
+class VolumeFileError(ImagingError):
+    code = "unsupported_format"
