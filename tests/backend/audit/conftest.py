@@ -1,0 +1,51 @@
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+
+from audit import triggers
+from audit.chain import GENESIS_HASH, entry_hash
+from audit.models import AuditChainHead, AuditEntry
+
+
+@pytest.fixture
+def behind_the_triggers():
+    """A context manager that drops the append-only triggers for its block, as someone with
+    database-owner access could, and puts them back afterwards."""
+
+    @contextmanager
+    def dropped():
+        triggers.remove(connection)
+        try:
+            yield connection
+        finally:
+            triggers.install(connection)
+
+    return dropped
+
+
+@pytest.fixture
+def forge_entry(db):
+    return _forge_entry
+
+
+def _forge_entry(**overrides) -> AuditEntry:
+    """Append an entry the way a forger writing rows directly would: correct links and
+    head unless ``overrides`` say otherwise."""
+    head = AuditChainHead.objects.filter(id=1).first()
+    seq, prev = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
+    from django.utils import timezone
+
+    fields = {
+        "seq": seq + 1, "at": timezone.now(), "actor_id": None, "actor_username": "",
+        "actor_printed_name": "", "action": "forged.entry", "object_type": "", "object_id": "",
+        "old_values": {}, "new_values": {}, "reason": "", "client_address": None,
+        "channel": "", "versions": {}, "prev_hash": prev,
+    }
+    fields["entry_hash"] = entry_hash(fields)
+    fields.update(overrides)
+    entry = AuditEntry.objects.create(**fields)
+    AuditChainHead.objects.update_or_create(
+        id=1, defaults={"last_seq": entry.seq, "last_hash": entry.entry_hash}
+    )
+    return entry
