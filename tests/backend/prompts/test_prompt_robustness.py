@@ -1,0 +1,134 @@
+"""Prompt perturbation within the template's tolerance, and the Dice stability it gives."""
+import importlib.util
+import os
+
+import numpy as np
+import pydicom
+import pytest
+from scipy import ndimage
+
+from prompts.robustness import (
+    ReferenceCase,
+    Tolerance,
+    dice,
+    perturb_box,
+    perturb_point,
+    result_agreement,
+    robustness_score,
+)
+from prompts.source import read_library
+
+CT_SPACING = (5.0, 0.661468, 0.661468)
+AORTA_BOX = (71.0, 0.0, 110.0, 27.0)  # the descending aorta beside the vertebra in CT_small
+
+
+def test_box_edges_move_at_most_the_tolerance_in_millimetres():
+    rng = np.random.default_rng(1)
+    box = (40.0, 50.0, 80.0, 90.0)
+    shift = Tolerance(2.0, "mm").in_pixels(box, (0.5, 0.8))
+    assert shift == pytest.approx((2.5, 4.0))
+    moved = [perturb_box(box, shift, (128, 128), rng) for _ in range(200)]
+    offsets = np.abs(np.array(moved) - np.array(box))
+    assert offsets[:, [0, 2]].max() <= 2.5 and offsets[:, [1, 3]].max() <= 4.0
+    assert offsets.max() > 2.0  # the whole range is used, not a token jitter
+
+
+def test_a_percent_tolerance_scales_with_the_box_and_boxes_stay_inside_the_image():
+    assert Tolerance(10, "percent").in_pixels((0, 0, 200, 50), (1, 1)) == (20, 5)
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        x0, y0, x1, y1 = perturb_box((0, 0, 5, 5), (8, 8), (32, 32), rng)
+        assert 0 <= x0 < x1 <= 31 and 0 <= y0 < y1 <= 31
+        x, y = perturb_point((1, 1), (3, 3), (32, 32), rng)
+        assert 0 <= x <= 4 and 0 <= y <= 4
+
+
+def test_dice():
+    a = np.zeros((4, 4), bool)
+    b = a.copy()
+    assert dice(a, b) == 1.0
+    a[:2], b[1:3] = True, True
+    assert dice(a, b) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        dice(a, np.zeros((2, 2)))
+
+
+def threshold_segmenter(image, low):
+    """Everything above ``low`` inside the box: a real, prompt-sensitive segmenter."""
+
+    def segment(box):
+        mask = np.zeros(image.shape, bool)
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        mask[y0:y1 + 1, x0:x1 + 1] = image[y0:y1 + 1, x0:x1 + 1] > low
+        return mask
+
+    return segment
+
+
+def test_agreement_flags_a_result_that_depends_on_where_the_box_was_drawn():
+    image = np.zeros((64, 64))
+    image[20:40, 20:40] = 1.0  # an object with empty margins: a loose box changes nothing
+    segment = threshold_segmenter(image, 0.5)
+    box = (16.0, 16.0, 44.0, 44.0)
+    stable = result_agreement(segment, box, segment(box), Tolerance(3, "px"), (1, 1), (64, 64),
+                              samples=6, min_dice=0.9, seed=3)
+    assert stable.mean == 1.0 and not stable.flagged
+    image[:, :] = 1.0  # no edges at all: the mask is the box, so every shift shows
+    unstable = result_agreement(segment, box, segment(box), Tolerance(6, "px"), (1, 1),
+                                (64, 64), samples=6, min_dice=0.9, seed=3)
+    assert unstable.mean < 0.9 and unstable.flagged
+
+
+def ct_small_slice():
+    ds = pydicom.dcmread(pydicom.data.get_testdata_file("CT_small.dcm"))
+    return ds.pixel_array.astype(np.float32) * float(ds.RescaleSlope) + float(
+        ds.RescaleIntercept)
+
+
+def aorta_truth(image):
+    """The contrast-filled aorta: the connected region of 100-400 HU at the box centre."""
+    labels, _ = ndimage.label((image > 100) & (image < 400))
+    truth = labels == labels[12, 90]
+    assert 400 < truth.sum() < 1000
+    return truth[None]
+
+
+@pytest.fixture(scope="module")
+def litemedsam():
+    if importlib.util.find_spec("model.engines.registry") is None and not os.environ.get("CI"):
+        pytest.skip("the engine registry (model.engines) is not installed")
+    from model.engines.registry import get_engine
+
+    return get_engine("litemedsam")
+
+
+@pytest.mark.django_db
+def test_robustness_score_on_a_real_ct_slice(litemedsam, sites):
+    from prompts.actions import do_load_library, do_record_robustness
+    from prompts.models import PromptVersion
+
+    entries, _ = read_library()
+    aorta = entries["aorta-ct.yaml"]
+    image = ct_small_slice()
+    case = ReferenceCase("CT_small aorta", image[None], CT_SPACING, 0, AORTA_BOX,
+                         aorta_truth(image))
+    window = (aorta["image"]["window"]["level"], aorta["image"]["window"]["width"])
+    template = robustness_score(litemedsam, [case], Tolerance.from_entry(aorta), samples=8,
+                                window=window, modality="CT", seed=0)
+    careless = robustness_score(litemedsam, [case], Tolerance(10, "mm"), samples=8,
+                                window=window, modality="CT", seed=0)
+    summary = template.as_dict()
+    print("aorta 2 mm:", summary, "| 10 mm:", careless.as_dict())
+    assert summary["runs"] == 8
+    assert summary["truth_dice_mean"] > 0.8  # the unperturbed prompt finds the aorta
+    assert summary["dice_mean"] > 0.85 and summary["dice_p5"] > 0.6
+    assert careless.mean < template.mean  # prompts moved further give less stable results
+
+    do_load_library(sites["home"], {"aorta-ct.yaml": aorta})
+    version = PromptVersion.objects.get(entry__key="aorta-ct", state="approved")
+    run = do_record_robustness(None, version, template, engine=litemedsam.name,
+                               weights_sha256=litemedsam.weights_sha256,
+                               cases=[case.name], seed=0)
+    assert (run.dice_mean, run.dice_p5, run.tolerance) == (
+        summary["dice_mean"], summary["dice_p5"], "2 mm")
+    assert run.weights_sha256 == aorta["engine"]["weights_sha256"]
