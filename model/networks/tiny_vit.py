@@ -32,13 +32,14 @@ class ConvBN(nn.Sequential):
     def fused(self) -> nn.Conv2d:
         """One convolution equal to this pair in eval mode."""
         conv, bn = self.c, self.bn
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        # Folded in float64 so that the fused layer rounds once, like the pair does.
+        scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
         fused = nn.Conv2d(
             conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
             groups=conv.groups, bias=True,
         ).to(conv.weight.device)
-        fused.weight.copy_(conv.weight * scale[:, None, None, None])
-        fused.bias.copy_(bn.bias - bn.running_mean * scale)
+        fused.weight.copy_(conv.weight.double() * scale[:, None, None, None])
+        fused.bias.copy_(bn.bias.double() - bn.running_mean.double() * scale)
         return fused
 
 

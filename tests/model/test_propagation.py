@@ -1,0 +1,134 @@
+"""Box propagation with a stand-in predictor that knows the true object."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.engines.base import Prediction, SegmentationCancelled, SegmentOptions
+from model.propagation import grow_box, plan_runs, propagate
+
+SPACING = (2.0, 0.5, 0.5)  # slice, row, col mm
+
+
+def ellipsoid(shape=(30, 64, 64), centre=(15, 32, 32), radii=(8, 20, 14)) -> np.ndarray:
+    z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
+    return (((z - centre[0]) / radii[0]) ** 2 + ((y - centre[1]) / radii[1]) ** 2
+            + ((x - centre[2]) / radii[2]) ** 2) <= 1
+
+
+class OraclePredictor:
+    """Returns the truth inside the box; records every call."""
+
+    def __init__(self, truth: np.ndarray, iou=lambda index: 0.9) -> None:
+        self.truth = truth
+        self.iou = iou
+        self.calls: list[tuple[int, tuple[float, ...]]] = []
+
+    def __call__(self, index, box):
+        self.calls.append((index, tuple(box)))
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        mask = np.zeros_like(self.truth[index])
+        mask[y0:y1 + 1, x0:x1 + 1] = self.truth[index, y0:y1 + 1, x0:x1 + 1]
+        return Prediction(mask=mask, iou=self.iou(index))
+
+
+def key_box(truth, index):
+    rows = np.flatnonzero(truth[index].any(1))
+    cols = np.flatnonzero(truth[index].any(0))
+    return (cols[0], rows[0], cols[-1], rows[-1])
+
+
+def test_it_propagates_both_ways_from_one_box_until_the_mask_vanishes():
+    truth = ellipsoid()
+    predictor = OraclePredictor(truth)
+    result = propagate(predictor, truth.shape, SPACING, [(15, key_box(truth, 15))],
+                       SegmentOptions(min_area_mm2=0.0))
+    np.testing.assert_array_equal(result.mask.astype(bool), truth)
+    assert result.key_slices == [15]
+    assert sorted(result.per_slice_iou) == list(np.flatnonzero(truth.any((1, 2))))
+    assert "vanished" in result.stop_reasons["15:up"]
+    assert "vanished" in result.stop_reasons["15:down"]
+    assert result.mask.dtype == np.uint8
+
+
+def test_each_next_box_is_the_previous_masks_box_grown_by_the_margin_in_mm():
+    truth = ellipsoid()
+    predictor = OraclePredictor(truth)
+    propagate(predictor, truth.shape, SPACING, [(15, key_box(truth, 15))],
+              SegmentOptions(margin_mm=2.0))
+    calls = dict(predictor.calls)
+    x0, y0, x1, y1 = key_box(truth, 15)
+    assert calls[16] == (x0 - 4, y0 - 4, x1 + 4, y1 + 4)  # 2 mm at 0.5 mm per pixel
+    assert calls[14] == calls[16]
+
+
+def test_a_low_predicted_iou_stops_the_run_and_that_slice_is_dropped():
+    truth = ellipsoid()
+    predictor = OraclePredictor(truth, iou=lambda index: 0.3 if index == 19 else 0.9)
+    result = propagate(predictor, truth.shape, SPACING, [(15, key_box(truth, 15))],
+                       SegmentOptions(min_iou=0.5, min_area_mm2=0.0))
+    kept = np.flatnonzero(result.mask.any((1, 2)))
+    assert kept.max() == 18
+    assert kept.min() == np.flatnonzero(truth.any((1, 2))).min()
+    assert "IoU 0.30" in result.stop_reasons["15:up"]
+
+
+def test_a_second_box_reanchors_and_runs_meet_half_way():
+    runs = {(r.key, r.step): (min(r.slices()), max(r.slices())) for r in
+            plan_runs([10, 20], 30, None)}
+    assert runs == {(10, -1): (0, 9), (10, 1): (11, 15), (20, -1): (16, 19), (20, 1): (21, 29)}
+
+    truth = ellipsoid(shape=(30, 64, 64))
+    # A second, disjoint object on slices 20..25 only reachable through its own box.
+    truth[20:26, 5:12, 5:12] = True
+    predictor = OraclePredictor(truth)
+    result = propagate(predictor, truth.shape, SPACING,
+                       [(15, key_box(truth, 15)), (23, (5, 5, 11, 11))], SegmentOptions())
+    assert result.key_slices == [15, 23]
+    assert result.mask[20:26, 5:12, 5:12].all()
+    assert result.mask[19].sum() == truth[19].sum()  # slice 19 still belongs to key 15
+
+
+def test_progress_is_monotonic_and_ends_at_the_number_of_slices():
+    truth = ellipsoid()
+    seen = []
+    propagate(OraclePredictor(truth), truth.shape, SPACING, [(15, key_box(truth, 15))],
+              SegmentOptions(max_distance=3), progress=lambda done, total: seen.append(
+                  (done, total)))
+    assert all(total == 30 for _, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1] == (30, 30)
+
+
+def test_cancelling_stops_without_a_result():
+    truth = ellipsoid()
+    predictor = OraclePredictor(truth)
+    with pytest.raises(SegmentationCancelled):
+        propagate(predictor, truth.shape, SPACING, [(15, key_box(truth, 15))],
+                  SegmentOptions(), cancelled=lambda: len(predictor.calls) >= 3)
+    assert len(predictor.calls) == 3
+
+
+def test_largest_component_and_hole_filling_are_options():
+    truth = ellipsoid()
+    truth[15, 30:34, 30:34] = False  # a hole
+    truth[14:17, 2:5, 2:5] = True  # a speck inside the grown box's reach
+    predictor = OraclePredictor(truth)
+    box = (2, 2, 50, 60)
+    plain = propagate(predictor, truth.shape, SPACING, [(15, box)], SegmentOptions())
+    cleaned = propagate(predictor, truth.shape, SPACING, [(15, box)],
+                        SegmentOptions(largest_component=True, fill_holes=True))
+    assert plain.mask[15, 2:5, 2:5].all() and not plain.mask[15, 31, 31]
+    assert not cleaned.mask[:, 2:5, 2:5].any() and cleaned.mask[15, 31, 31]
+
+
+def test_a_prompt_on_a_slice_outside_the_volume_is_refused():
+    truth = ellipsoid()
+    with pytest.raises(ValueError, match="slice 30 is out of range"):
+        propagate(OraclePredictor(truth), truth.shape, SPACING, [(30, (1, 1, 5, 5))],
+                  SegmentOptions())
+
+
+def test_grown_boxes_are_clipped_to_the_image():
+    assert grow_box((1, 2, 60, 40), (5, 5), (50, 64)) == (0.0, 0.0, 63.0, 45.0)
