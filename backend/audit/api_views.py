@@ -38,7 +38,8 @@ class EntryList(ListAPIView):
 
     def get_queryset(self):
         form = _valid_filter(self.request.query_params)
-        return auditor.read_trail(form, page=self.request.query_params.get("offset", 0))
+        offset = self.request.query_params.get("offset", 0)
+        return auditor.read_trail(self.request.user, form, page=offset)
 
 
 @extend_schema(responses={200: AuditEntrySerializer})
@@ -46,7 +47,7 @@ class EntryList(ListAPIView):
 @permission_classes([IsAuditor])
 def entry_detail(request, seq: int):
     """One entry by its position in the chain."""
-    return Response(AuditEntrySerializer(auditor.read_entry(seq)).data)
+    return Response(AuditEntrySerializer(auditor.read_entry(request.user, seq)).data)
 
 
 @extend_schema(responses={200: inline_serializer("ObjectHistory", {
@@ -57,7 +58,7 @@ def entry_detail(request, seq: int):
 @permission_classes([IsAuditor])
 def object_history(request, object_type: str, object_id: str):
     """Everything that happened to one object, oldest first, and its signatures."""
-    entries, signatures = auditor.object_history(object_type, object_id)
+    entries, signatures = auditor.object_history(request.user, object_type, object_id)
     return Response({
         "entries": AuditEntrySerializer(entries, many=True).data,
         "signatures": SignatureSerializer(signatures, many=True).data,
@@ -70,7 +71,7 @@ def object_history(request, object_type: str, object_id: str):
 def export_csv(request):
     """The filtered trail as CSV (oldest first), streamed."""
     form = _valid_filter(request.query_params)
-    return csv_response(auditor.export_trail(form))
+    return csv_response(auditor.export_trail(request.user, form))
 
 
 def csv_response(lines) -> StreamingHttpResponse:
@@ -91,4 +92,4 @@ def csv_response(lines) -> StreamingHttpResponse:
 @permission_classes([IsAuditor])
 def verify(request):
     """Walk the hash chain: ``chain intact (N entries)`` or the first broken link."""
-    return Response(auditor.run_verification().as_dict())
+    return Response(auditor.run_verification(request.user).as_dict())

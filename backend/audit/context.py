@@ -14,7 +14,12 @@ from typing import Any
 class AuditContext:
     client_address: str | None = None
     channel: str = "web"  # web, api, worker, command
-    actor: Any = None  # the signed-in user of the request, if any
+    # The signed-in user, or a function returning it: the request's user is looked up when an
+    # entry is written, after DRF has authenticated the request.
+    actor: Any = None
+
+    def current_actor(self):
+        return self.actor() if callable(self.actor) else self.actor
 
 
 _current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext(None, ""))  # noqa: B039 (frozen)
@@ -39,6 +44,8 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         channel = "api" if request.path.startswith("/api/") else "web"
-        actor = getattr(request, "user", None)
+        def actor():
+            return getattr(request, "user", None)
+
         with acting_from(request.META.get("REMOTE_ADDR"), channel, actor):
             return self.get_response(request)

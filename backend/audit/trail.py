@@ -61,8 +61,8 @@ def record_event(
     if target is not None:
         object_type, object_id = object_ref(target)
     ctx = context.current()
-    if actor is None and _authenticated(ctx.actor):
-        actor = ctx.actor
+    if actor is None and _authenticated(ctx.current_actor()):
+        actor = ctx.current_actor()
     authenticated = _authenticated(actor)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(

@@ -38,7 +38,7 @@ def trail(request):
     if not form.is_valid():
         return render(request, "audit/trail.html", {"form": form}, status=400)
     page = request.GET.get("page", 1)
-    entries = auditor.read_trail(form, page)
+    entries = auditor.read_trail(request.user, form, page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -51,12 +51,12 @@ def trail(request):
 
 @auditor_only
 def entry(request, seq: int):
-    return render(request, "audit/entry.html", {"entry": auditor.read_entry(seq)})
+    return render(request, "audit/entry.html", {"entry": auditor.read_entry(request.user, seq)})
 
 
 @auditor_only
 def object_history(request, object_type: str, object_id: str):
-    entries, signatures = auditor.object_history(object_type, object_id)
+    entries, signatures = auditor.object_history(request.user, object_type, object_id)
     context = {
         "object_type": object_type,
         "object_id": object_id,
@@ -71,9 +71,9 @@ def export_csv(request):
     form = TrailFilter(request.GET)
     if not form.is_valid():
         return render(request, "audit/trail.html", {"form": form}, status=400)
-    return csv_response(auditor.export_trail(form))
+    return csv_response(auditor.export_trail(request.user, form))
 
 
 @auditor_only
 def verify(request):
-    return render(request, "audit/verify.html", {"report": auditor.run_verification()})
+    return render(request, "audit/verify.html", {"report": auditor.run_verification(request.user)})
