@@ -2,6 +2,7 @@
 (a checked DICOM image with its bytes) or a rejected :class:`FileOutcome` with the reason."""
 
 import hashlib
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from model.imaging import (
 
 from .outcomes import FileOutcome, rejected
 from .uploads import IncomingFile
+
+logger = logging.getLogger(__name__)
 
 _UID_KEYWORDS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "SOPClassUID")
 
@@ -59,6 +62,9 @@ def prepare(incoming: IncomingFile, *, patient_id: str = "") -> list[PreparedIma
         return [_prepare_dicom(incoming.name, incoming.data)]
     except ImagingError as error:
         return rejected(incoming.name, error.code, error.message)
+    except Exception as error:  # a bad file must never abort the others
+        logger.warning("unexpected %s while checking an upload", type(error).__name__)
+        return rejected(incoming.name, "corrupt", "the file is damaged and cannot be read")
 
 
 def _prepare_dicom(origin: str, data: bytes) -> PreparedImage:

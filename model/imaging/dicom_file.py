@@ -54,18 +54,26 @@ def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Data
             warnings.simplefilter("always")
             try:
                 dataset = pydicom.dcmread(stream, stop_before_pixels=stop_before_pixels)
+                _check_not_truncated(dataset)
+                # pydicom converts values lazily; convert them all now so that a corrupt
+                # value is found here, not wherever a caller first touches it.
+                for _ in dataset.file_meta.iterall():
+                    pass
+                for _ in dataset.iterall():
+                    pass
             except InvalidDicomError as exc:
                 raise NotDicomError("not a DICOM file: the header cannot be parsed") from exc
             except (EOFError, struct.error) as exc:
                 raise TruncatedFileError("the file ends inside the DICOM header") from exc
-            except (ValueError, KeyError, TypeError, OverflowError, MemoryError) as exc:
+            except TruncatedFileError:
+                raise
+            except Exception as exc:  # any parser failure on untrusted bytes is a corrupt file
                 raise CorruptFileError("the DICOM header is corrupt and cannot be parsed") from exc
         if any("End of file reached" in str(w.message) for w in caught):
             raise TruncatedFileError("the file ends before the end of its encapsulated data")
     finally:
         if isinstance(source, str | Path):
             stream.close()
-    _check_not_truncated(dataset)
     if "TransferSyntaxUID" not in dataset.file_meta:
         raise CorruptFileError("the DICOM file meta information has no transfer syntax")
     return dataset
