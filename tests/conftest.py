@@ -80,3 +80,14 @@ def browser_as(client, users):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_test_media():
+    """The suite's media folder is private to this run; remove it afterwards."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

@@ -1,9 +1,12 @@
-"""A real Celery worker process for tests, on the suite's broker and test database.
+"""Real Celery worker processes for tests, on the suite's broker and test database.
 
-Tests that use it need committed data: mark them ``@pytest.mark.django_db(transaction=True)``.
+Tests that use them need committed data: mark them ``@pytest.mark.django_db(transaction=True)``.
+``celery_worker`` is one worker for the whole session; ``spawn_worker`` starts private ones a
+test may kill (``kill -9``) and restart.
 """
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,56 +19,89 @@ from django.db import connection
 from config.celery import ALL_QUEUES, app
 from core import processes
 
+# Quick heartbeats and sweeps so recovery after a killed worker happens within seconds.
+# (environment variable, setting, value)
+TIMING = [
+    ("MEDSAM_WORKER_HEARTBEAT_SECONDS", "CELERY_WORKER_HEARTBEAT_SECONDS", 1),
+    ("MEDSAM_WORKER_STALE_SECONDS", "CELERY_WORKER_STALE_SECONDS", 6),
+    ("MEDSAM_JOB_SWEEP_SECONDS", "JOB_SWEEP_SECONDS", 2),
+    ("MEDSAM_JOB_REPUBLISH_AFTER", "JOB_REPUBLISH_AFTER_SECONDS", 20),
+]
+WORKER_TIMING = {variable: str(value) for variable, _, value in TIMING}
 
-def _broker_env(tmp: Path) -> dict:
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        return {"MEDSAM_BROKER_DIR": str(tmp / "broker")}
-    return {}
+
+class WorkerProcess:
+    def __init__(self, hostname: str, env: dict, log_dir: Path, queues=ALL_QUEUES) -> None:
+        self.hostname, self.env, self.queues = hostname, env, queues
+        self.log_path = log_dir / f"{hostname.split('@')[0]}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> "WorkerProcess":
+        from core.models import WorkerHeartbeat
+
+        started_after = WorkerHeartbeat.objects.filter(hostname=self.hostname).values_list(
+            "started_at", flat=True
+        ).first()
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            processes.celery_worker_command(self.hostname, self.queues),
+            cwd=settings.REPO_ROOT,
+            env={**os.environ, **self.env,
+                 "PYTHONPATH": f"{settings.BACKEND_DIR}:{settings.REPO_ROOT}"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        if wait:
+            self.wait_for_heartbeat(started_after)
+        return self
+
+    def wait_for_heartbeat(self, started_after=None, timeout: float = 90) -> None:
+        from core.models import WorkerHeartbeat
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()}")
+            beats = WorkerHeartbeat.objects.filter(hostname=self.hostname)
+            if started_after is not None:
+                beats = beats.filter(started_at__gt=started_after)
+            if beats.exists():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker sent no heartbeat within {timeout}s:\n{self.log()}")
+
+    def kill9(self) -> None:
+        """Kill the worker like a crash would: no warm shutdown, no acknowledgement."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            processes.stop([self.proc])
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """Start one worker for the session (queues default, cpu, gpu) and yield its hostname."""
-    tmp = Path(tempfile.mkdtemp(prefix="medsam-worker-"))
-    env = {
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "MEDSAM_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
-        "MEDSAM_WORKER_HEARTBEAT_SECONDS": "1",
-        **_broker_env(tmp),
-    }
-    # The test process publishes to the same private broker as the worker consumes from.
-    for key, value in env.items():
-        if key.startswith("MEDSAM_BROKER"):
-            os.environ[key] = value
-    if "MEDSAM_BROKER_DIR" in env:
-        options = app.conf.broker_transport_options
-        for folder in ("data_folder_in", "data_folder_out"):
-            options[folder] = str(Path(env["MEDSAM_BROKER_DIR"]) / "queue")
-        options["processed_folder"] = str(Path(env["MEDSAM_BROKER_DIR"]) / "processed")
-        for sub in ("queue", "processed"):
-            (Path(env["MEDSAM_BROKER_DIR"]) / sub).mkdir(parents=True, exist_ok=True)
-    else:
+def _private_broker(tmp: Path) -> dict:
+    """The environment that points workers (and this process) at the suite's broker."""
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         with app.connection_for_write() as conn:
             for queue in ALL_QUEUES:
                 if _queue_exists(conn, queue):
                     conn.default_channel.queue_purge(queue)
-    hostname = f"pytest-{os.getpid()}@localhost"
-    log = open(tmp / "worker.log", "wb")
-    command = processes.celery_worker_command(hostname, ALL_QUEUES)
-    proc = subprocess.Popen(
-        command,
-        cwd=settings.REPO_ROOT,
-        env={**os.environ, **env, "PYTHONPATH": f"{settings.BACKEND_DIR}:{settings.REPO_ROOT}"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    with django_db_blocker.unblock():
-        _wait_for_heartbeat(hostname, proc, tmp / "worker.log")
-    yield hostname
-    processes.stop([proc])
-    log.close()
-    shutil.rmtree(tmp, ignore_errors=True)
+        return {}
+    broker = tmp / "broker"
+    options = app.conf.broker_transport_options
+    options["data_folder_in"] = options["data_folder_out"] = str(broker / "queue")
+    for sub in ("queue", "processed", "control"):
+        (broker / sub).mkdir(parents=True, exist_ok=True)
+        if sub != "queue":
+            options[f"{sub}_folder"] = str(broker / sub)
+    os.environ["MEDSAM_BROKER_DIR"] = str(broker)
+    return {"MEDSAM_BROKER_DIR": str(broker)}
 
 
 def _queue_exists(conn, queue: str) -> bool:
@@ -76,17 +112,47 @@ def _queue_exists(conn, queue: str) -> bool:
         return False
 
 
-def _wait_for_heartbeat(hostname: str, proc: subprocess.Popen, log: Path, timeout=60) -> None:
-    from core.models import WorkerHeartbeat
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup):
+    tmp = Path(tempfile.mkdtemp(prefix="medsam-workers-"))
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "MEDSAM_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "MEDSAM_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **WORKER_TIMING,
+        **_private_broker(tmp),
+    }
+    yield env, tmp
+    shutil.rmtree(tmp, ignore_errors=True)
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker exited with {proc.returncode}:\n{log.read_text()}")
-        if WorkerHeartbeat.objects.filter(hostname=hostname).exists():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"worker sent no heartbeat within {timeout}s:\n{log.read_text()}")
+
+@pytest.fixture(scope="session")
+def celery_worker(worker_env, django_db_blocker):
+    """One worker for the session (queues default, cpu, gpu); yields its hostname."""
+    env, tmp = worker_env
+    worker = WorkerProcess(f"pytest-{os.getpid()}@localhost", env, tmp)
+    with django_db_blocker.unblock():
+        worker.start()
+    yield worker.hostname
+    worker.stop()
+
+
+@pytest.fixture
+def spawn_worker(worker_env, settings):
+    """Start private workers: ``spawn_worker("name")`` returns a started WorkerProcess."""
+    env, tmp = worker_env
+    for _, setting, value in TIMING:
+        setattr(settings, setting, value)
+    started: list[WorkerProcess] = []
+
+    def spawn(name: str, queues=ALL_QUEUES) -> WorkerProcess:
+        worker = WorkerProcess(f"{name}-{os.getpid()}@localhost", env, tmp, queues)
+        started.append(worker)
+        return worker.start()
+
+    yield spawn
+    for worker in started:
+        worker.stop()
 
 
 def wait_until(predicate, timeout: float = 30, interval: float = 0.1):

@@ -22,7 +22,7 @@ app.autodiscover_tasks()
 def create_file_system_broker_folders(sender, **kwargs):
     """The embedded default's broker is a folder; kombu expects it to exist."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 

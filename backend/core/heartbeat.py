@@ -2,6 +2,7 @@
 import logging
 import os
 import threading
+import time
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
@@ -10,13 +11,31 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _stop = threading.Event()
+_maintenance: list = []
+
+
+def register_maintenance(task) -> None:
+    """Run ``task()`` on every worker every ``JOB_SWEEP_SECONDS`` (recovery sweeps)."""
+    if task not in _maintenance:
+        _maintenance.append(task)
+
+
+def engines_for(queues: list[str]) -> list[str]:
+    """Engines this worker can run: available here and served by one of its queues."""
+    try:
+        from model.engines.registry import list_engines
+
+        return sorted(e.name for e in list_engines() if e.available and e.queue in queues)
+    except Exception:
+        logger.exception("could not list engines")
+        return []
 
 
 def _queues(consumer) -> list[str]:
     return sorted(q.name for q in consumer.task_consumer.queues)
 
 
-def beat_once(hostname: str, queues: list[str], started_at) -> None:
+def beat_once(hostname: str, queues: list[str], started_at, engines: list[str]) -> None:
     from .models import WorkerHeartbeat
 
     now = timezone.now()
@@ -24,6 +43,7 @@ def beat_once(hostname: str, queues: list[str], started_at) -> None:
         hostname=hostname,
         defaults={
             "queues": queues,
+            "engines": engines,
             "pid": os.getpid(),
             "started_at": started_at,
             "last_seen": now,
@@ -34,13 +54,22 @@ def beat_once(hostname: str, queues: list[str], started_at) -> None:
 
 def _loop(hostname: str, queues: list[str]) -> None:
     started_at = timezone.now()
+    engines = engines_for(queues)
+    last_maintenance = 0.0
     while True:
         try:
-            beat_once(hostname, queues, started_at)
+            beat_once(hostname, queues, started_at, engines)
         except Exception:  # a missed beat must never kill the worker; /healthz shows it
             logger.exception("worker heartbeat failed")
-        finally:
-            close_old_connections()
+        now = time.monotonic()
+        if now - last_maintenance >= settings.JOB_SWEEP_SECONDS:
+            last_maintenance = now
+            for task in _maintenance:
+                try:
+                    task()
+                except Exception:
+                    logger.exception("maintenance task %s failed", task.__name__)
+        close_old_connections()
         if _stop.wait(settings.CELERY_WORKER_HEARTBEAT_SECONDS):
             return
 

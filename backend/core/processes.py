@@ -9,11 +9,16 @@ from collections.abc import Sequence
 from django.conf import settings
 
 
-def celery_worker_command(hostname: str, queues: Sequence[str], concurrency: int = 1) -> list:
+def celery_worker_command(
+    hostname: str, queues: Sequence[str], pool: str = "solo", concurrency: int = 1
+) -> list:
+    """A worker. Model queues use the solo pool: the engine stays loaded in the worker process
+    itself, one job at a time (prefetch 1)."""
     return [
         sys.executable, "-m", "celery", "-A", "config", "worker",
         "--hostname", hostname,
         "--queues", ",".join(queues),
+        "--pool", pool,
         "--concurrency", str(concurrency),
         "--loglevel", "INFO",
         "--without-gossip", "--without-mingle",

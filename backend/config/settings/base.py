@@ -177,6 +177,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
@@ -194,6 +195,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_HEARTBEAT_SECONDS = env_int("MEDSAM_WORKER_HEARTBEAT_SECONDS", 10)
 # A worker whose last heartbeat is older than this is reported as gone by /healthz.
 CELERY_WORKER_STALE_SECONDS = env_int("MEDSAM_WORKER_STALE_SECONDS", 45)
+
+# Inference jobs: attempts before a job fails for good; how long a queued job's message may
+# go untaken before the recovery sweep publishes it again; how often workers sweep.
+JOB_MAX_ATTEMPTS = env_int("MEDSAM_JOB_MAX_ATTEMPTS", 3)
+JOB_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_JOB_REPUBLISH_AFTER", 120)
+JOB_SWEEP_SECONDS = env_int("MEDSAM_JOB_SWEEP_SECONDS", 15)
 
 LOGGING = {
     "version": 1,

@@ -15,8 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, so worker processes share it with the test process.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file, not memory, so worker processes share it with the test process; one per test
+    # run, so concurrent runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 if os.environ.get("MEDSAM_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["MEDSAM_TEST_DB_NAME"]
 
@@ -27,8 +28,9 @@ if os.environ.get("MEDSAM_BROKER_DIR") and CELERY_BROKER_TRANSPORT_OPTIONS:
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "processed_folder": str(_broker / "processed"),
+        "control_folder": str(_broker / "control"),
     }
-MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / "test-media"))
+MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / f"test-media-{os.getpid()}"))
 
 # The test runner empties the database between transactional tests; only here may the
 # append-only audit tables be flushed (audit/management/commands/flush.py).

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from config.celery import ALL_QUEUES
+from config.celery import ALL_QUEUES, MODEL_QUEUES
 from core import processes
 
 
@@ -35,9 +35,15 @@ class Command(BaseCommand):
             for name in demo_loaders():
                 call_command(*name, stdout=self.stdout)
         broker = settings.CELERY_BROKER_URL.split("://")[0]
+        host_name = socket.gethostname()
         children = [
             processes.start(
-                processes.celery_worker_command(f"worker@{socket.gethostname()}", ALL_QUEUES)
+                processes.celery_worker_command(f"models@{host_name}", MODEL_QUEUES)
+            ),
+            processes.start(
+                processes.celery_worker_command(
+                    f"tasks@{host_name}", ["default"], pool="threads", concurrency=2
+                )
             ),
             processes.start(processes.web_command(host, port)),
         ]

@@ -1,0 +1,148 @@
+"""Jobs and results API. Views are thin: changes go through ``annotations.actions``."""
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from audit.trail import record_event
+
+from .actions import do_cancel_job, do_submit_job
+from .models import Job, Result
+from .serializers import (
+    CancelSerializer,
+    JobCreateSerializer,
+    JobDetailSerializer,
+    JobSerializer,
+    ResultSerializer,
+)
+
+CanSeeResults = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN)
+
+
+def site_filter(queryset, user, path="series__study__patient__site"):
+    return queryset.filter(**{path: user.site_id}) if user.site_id else queryset.none()
+
+
+class JobViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Segmentation jobs of the user's site. Filters: ``study``, ``series``, ``status``,
+    ``user`` (a user id, or ``me``)."""
+
+    lookup_field = "public_id"
+
+    def get_permissions(self):
+        if self.action in ("create", "cancel"):
+            return [HasRole.of(Role.ANNOTATOR, Role.SITE_ADMIN)()]
+        return [CanSeeResults()]
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return JobCreateSerializer
+        return JobDetailSerializer if self.action == "retrieve" else JobSerializer
+
+    def get_queryset(self):
+        jobs = site_filter(Job.objects.select_related("created_by", "series", "result"),
+                           self.request.user)
+        params = self.request.query_params
+        if params.get("study"):
+            jobs = jobs.filter(series__study_id=params["study"])
+        if params.get("series"):
+            jobs = jobs.filter(series_id=params["series"])
+        if params.get("status"):
+            jobs = jobs.filter(status__in=params["status"].split(","))
+        if params.get("user"):
+            user = self.request.user.pk if params["user"] == "me" else params["user"]
+            jobs = jobs.filter(created_by_id=user)
+        return jobs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("study", int), OpenApiParameter("series", int),
+            OpenApiParameter("status", str, description="comma-separated statuses"),
+            OpenApiParameter("user", str, description="a user id or 'me'"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=JobCreateSerializer,
+        responses={201: JobSerializer, 200: JobSerializer},
+        description="Start a segmentation. The same inputs again return the existing job "
+        "(200) instead of a new one (201).",
+    )
+    def create(self, request, *args, **kwargs):
+        data = JobCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job, created = do_submit_job(request.user, **data.validated_data)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(JobSerializer(job).data, status=code)
+
+    @extend_schema(request=CancelSerializer, responses={200: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, public_id=None):
+        """Cancel a queued job, or stop a running one (it ends as cancelled shortly)."""
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = do_cancel_job(request.user, self.get_object(), data.validated_data.get("reason", ""))
+        return Response(JobSerializer(job).data)
+
+
+class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Results of the user's site, with provenance, flags and mask versions."""
+
+    permission_classes = [CanSeeResults]
+    serializer_class = ResultSerializer
+
+    def get_queryset(self):
+        results = site_filter(
+            Result.objects.select_related("job", "prompt_version").prefetch_related(
+                "mask_versions__created_by"
+            ),
+            self.request.user,
+        )
+        params = self.request.query_params
+        if params.get("series"):
+            results = results.filter(series_id=params["series"])
+        if params.get("state"):
+            results = results.filter(state__in=params["state"].split(","))
+        return results
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, description="default: the latest")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def mask(self, request, pk=None):
+        """The mask as bit-packed, zlib-compressed bytes (C order, shape in ``X-Mask-Shape``
+        as slices,rows,cols). Inflate, unpack bits most-significant first, reshape."""
+        result = self.get_object()
+        number = request.query_params.get("version")
+        versions = result.mask_versions.all()
+        if number:
+            version = get_object_or_404(versions, number=number)
+        else:
+            version = versions.order_by("-number").first()
+        with transaction.atomic():
+            record_event(
+                action="mask.read",
+                actor=request.user,
+                target=version,
+                new={"result": result.pk, "version": version.number},
+            )
+        response = HttpResponse(bytes(version.data), content_type="application/octet-stream")
+        response["X-Mask-Shape"] = ",".join(str(v) for v in version.shape)
+        response["X-Mask-Version"] = str(version.number)
+        response["X-Mask-SHA256"] = version.sha256
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,217 @@
+"""Running a claimed job on a worker: load the series, run the engine with progress and
+cancellation, check the result against the entry's plausibility ranges and prompt-agreement
+threshold, and store it with its provenance."""
+import logging
+import time
+
+import numpy as np
+from django.db import close_old_connections, transaction
+
+from audit.trail import record_event
+
+from . import masks
+from .flags import (
+    agreement_on_key_slice,
+    plausibility_flags,
+    prompt_slice_flag,
+    window_tuple,
+)
+from .models import Job, JobStatus, MaskVersion, Result, ResultState
+from .models.results import UNCONFIRMED
+from .provenance import code_version
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+class PermanentJobError(Exception):
+    """Retrying cannot help (the series or the engine cannot do this job); the message says why."""
+
+
+def segment_options(content: dict, slice_mm: float):
+    """The engine's options from the entry: 2D entries stay on the prompted slice; a 3D
+    entry's ``max_extent_mm`` bounds how far propagation runs from the key slice."""
+    from model.engines.base import SegmentOptions
+
+    post = content.get("postprocessing", {})
+    max_extent = content.get("propagation", {}).get("max_extent_mm")
+    if content.get("dimensions", 3) == 2:
+        max_distance = 0
+    elif max_extent:
+        max_distance = max(1, int(max_extent / slice_mm))
+    else:
+        max_distance = None
+    return SegmentOptions(
+        max_distance=max_distance,
+        largest_component=post.get("largest_component", False),
+        fill_holes=post.get("fill_holes", False),
+    )
+
+
+class Throttled:
+    """Calls ``action`` at most every ``seconds``; used for progress writes and cancel checks."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.last = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+def run(job: Job, engine_loader, volume_loader) -> Result | None:
+    """Run a claimed job; return its result, or None when it was cancelled or taken over."""
+    from model.engines.base import SegmentationCancelled
+
+    started = time.monotonic()
+    content = job.prompt_version.content
+    volume = volume_loader(job.series)
+    spacing_zyx = (volume.spacing[2], volume.spacing[1], volume.spacing[0])
+    engine = engine_loader(job.engine)
+    pin = content["engine"].get("weights_sha256")
+    if pin and pin != engine.weights_sha256:
+        raise PermanentJobError(
+            f"The engine's weights ({engine.weights_sha256[:12]}) do not match the prompt "
+            f"version's pin ({pin[:12]}); a prompt administrator must re-approve the entry."
+        )
+    prompts = [(p["slice"], tuple(p["box"])) for p in job.geometry["prompts"] if "box" in p]
+    if not prompts:
+        raise PermanentJobError("This engine segments from boxes; the job has none.")
+    progress_throttle, cancel_throttle = Throttled(PROGRESS_EVERY_SECONDS), Throttled(1.0)
+
+    def progress(done: int, total: int) -> None:
+        if progress_throttle.due() or done == total:
+            Job.objects.filter(pk=job.pk, attempt_token=job.attempt_token).update(
+                progress_done=done, progress_total=total
+            )
+
+    def cancelled() -> bool:
+        if not cancel_throttle.due():
+            return False
+        return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+    try:
+        outcome = engine.segment_volume(
+            volume.voxels,
+            spacing_zyx,
+            prompts=prompts,
+            window=window_tuple(content),
+            modality=job.series.modality or content.get("modality", "CT"),
+            options=segment_options(content, spacing_zyx[0]),
+            progress=progress,
+            cancelled=cancelled,
+        )
+    except SegmentationCancelled:
+        return None
+    mask = np.asarray(outcome.mask, dtype=np.uint8)
+    stats = masks.stats(mask, spacing_zyx)
+    flags = plausibility_flags(content, stats, mask, spacing_zyx)
+    flags += prompt_slice_flag(content, mask, prompts, spacing_zyx)
+    agreement = agreement_on_key_slice(engine, volume.voxels, content, prompts[0], mask,
+                                       spacing_zyx)
+    if agreement is not None and agreement.flagged:
+        flags.append({
+            "code": "low_agreement",
+            "message": f"Re-running with the box moved within the protocol's tolerance agrees "
+            f"only {agreement.mean:.2f} (Dice) with this result; review it carefully.",
+        })
+    provenance = {
+        "engine": engine.name,
+        "engine_version": engine.version,
+        "weights_sha256": engine.weights_sha256,
+        "device": str(engine.device),
+        "prompt_version": {
+            "id": job.prompt_version_id,
+            "key": job.structure_key,
+            "number": job.prompt_version.number,
+        },
+        "code_version": code_version(),
+        "parameters": {
+            "window": window_tuple(content),
+            "options": vars(segment_options(content, spacing_zyx[0])),
+            "prompts": job.geometry["prompts"],
+        },
+        "stop_reasons": outcome.stop_reasons,
+        "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "worker": job.worker,
+        "attempt": job.attempts,
+    }
+    close_old_connections()
+    return save_result(job, mask, stats, outcome.per_slice_iou, agreement, flags, provenance)
+
+
+def save_result(job, mask, stats, slice_scores, agreement, flags, provenance) -> Result | None:
+    """Store the result, its AI-original mask version and the job's success in one
+    transaction, only if this attempt still owns the job: a result is stored exactly once."""
+    with transaction.atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        if current.attempt_token != job.attempt_token or current.status != JobStatus.RUNNING:
+            return None
+        if current.cancel_requested:
+            from .actions import _finish
+
+            _finish(current, JobStatus.CANCELLED, worker=job.worker, reason="cancelled")
+            return None
+        superseded = list(
+            Result.objects.select_for_update().filter(
+                series=current.series, structure_key=current.structure_key, state__in=UNCONFIRMED
+            )
+        )
+        for old in superseded:
+            old.state = ResultState.SUPERSEDED
+            old.save(update_fields=["state"])
+            record_event(
+                action="result.supersede",
+                target=old,
+                old={"state": "unconfirmed"},
+                new={"state": ResultState.SUPERSEDED, "by_job": str(current.public_id)},
+                reason="a newer job on the same series and structure finished",
+            )
+        result = Result.objects.create(
+            job=current,
+            series=current.series,
+            prompt_version=current.prompt_version,
+            structure_key=current.structure_key,
+            provenance=provenance,
+            slice_scores={str(k): round(float(v), 4) for k, v in slice_scores.items()},
+            agreement=None if agreement is None else round(agreement.mean, 4),
+            flags=flags,
+        )
+        version = MaskVersion.objects.create(
+            result=result,
+            number=1,
+            data=masks.encode(mask),
+            sha256=masks.content_sha256(mask),
+            shape=list(mask.shape),
+            voxel_count=stats.voxel_count,
+            volume_ml=round(stats.volume_ml, 3),
+            note="AI original",
+        )
+        from .actions import _finish
+
+        current.progress_done = current.progress_total
+        _finish(current, JobStatus.SUCCEEDED, worker=job.worker, reason="result stored")
+        record_event(
+            action="result.create",
+            target=result,
+            new={
+                "job": str(current.public_id),
+                "mask_sha256": version.sha256,
+                "volume_ml": version.volume_ml,
+                "flags": [f["code"] for f in flags],
+                "agreement": result.agreement,
+            },
+            versions={
+                "engine": provenance["engine"],
+                "weights_sha256": provenance["weights_sha256"],
+                "prompt_version": current.prompt_version_id,
+                "code_version": provenance["code_version"],
+            },
+        )
+    return result

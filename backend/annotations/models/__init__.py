@@ -1,0 +1,4 @@
+from .jobs import Job, JobStatus, JobTransition
+from .results import MaskVersion, Result, ResultState
+
+__all__ = ["Job", "JobStatus", "JobTransition", "MaskVersion", "Result", "ResultState"]

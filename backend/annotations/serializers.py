@@ -1,0 +1,100 @@
+from rest_framework import serializers
+
+from imaging.models import Series
+from prompts.models import PromptVersion
+
+from .models import Job, JobTransition, MaskVersion, Result
+
+
+class JobCreateSerializer(serializers.Serializer):
+    series = serializers.PrimaryKeyRelatedField(queryset=Series.objects.all())
+    prompt_version = serializers.PrimaryKeyRelatedField(queryset=PromptVersion.objects.all())
+    geometry = serializers.JSONField(
+        help_text='{"prompts": [{"slice": k, "box": [x0, y0, x1, y1]}]} in pixels (column, row)'
+    )
+
+
+class JobTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_printed_name", default="", read_only=True)
+
+    class Meta:
+        model = JobTransition
+        fields = ["from_status", "to_status", "at", "actor", "worker", "reason"]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    created_by = serializers.CharField(source="created_by.get_printed_name", read_only=True)
+    study = serializers.IntegerField(source="series.study_id", read_only=True)
+    result = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "series", "study", "prompt_version", "structure_key", "engine", "queue",
+            "geometry", "status", "progress", "created_by", "created_at", "started_at",
+            "finished_at", "worker", "attempts", "max_attempts", "cancel_requested", "error",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, job) -> int | None:
+        result = getattr(job, "result", None) if job.status == "succeeded" else None
+        return result.pk if result else None
+
+    def get_progress(self, job) -> dict:
+        total = job.progress_total or 0
+        return {
+            "done": job.progress_done,
+            "total": total,
+            "fraction": round(job.progress_done / total, 3) if total else 0.0,
+        }
+
+
+class JobDetailSerializer(JobSerializer):
+    transitions = JobTransitionSerializer(many=True, read_only=True)
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "transitions"]
+        read_only_fields = fields
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class MaskVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(
+        source="created_by.get_printed_name", default=None, read_only=True
+    )
+
+    class Meta:
+        model = MaskVersion
+        fields = [
+            "number", "sha256", "shape", "voxel_count", "volume_ml", "created_by", "created_at",
+            "note",
+        ]
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    job = serializers.UUIDField(source="job.public_id", read_only=True)
+    mask_versions = MaskVersionSerializer(many=True, read_only=True)
+    prompt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Result
+        fields = [
+            "id", "job", "series", "structure_key", "prompt_version", "prompt", "state",
+            "provenance", "slice_scores", "agreement", "flags", "created_at", "mask_versions",
+        ]
+        read_only_fields = fields
+
+    def get_prompt(self, result) -> dict:
+        content = result.prompt_version.content
+        return {
+            "name": content.get("name"),
+            "colour": content.get("display", {}).get("colour"),
+            "opacity": content.get("display", {}).get("opacity"),
+            "number": result.prompt_version.number,
+        }

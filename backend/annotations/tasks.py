@@ -1,0 +1,70 @@
+"""Celery tasks for inference jobs. A message only says "run job N"; whether and how it runs is
+decided by the job's row (``actions.do_claim_job``), so duplicate or redelivered messages are
+harmless and a job finishes exactly once."""
+import logging
+import socket
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from audit.context import acting_from
+
+from . import actions
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def load_engine(name: str):
+    from model.engines.registry import get_engine
+
+    return get_engine(name)
+
+
+def load_volume(series):
+    from imaging.volumes import load_series_volume
+
+    return load_series_volume(series)
+
+
+@shared_task(bind=True, name="annotations.run_job", acks_late=True, reject_on_worker_lost=True)
+def run_job(self, job_id: int) -> str:
+    from model.engines.base import EngineUnavailable
+    from model.imaging import ImagingError
+
+    from .execution import PermanentJobError, run
+
+    worker = self.request.hostname or socket.gethostname()
+    with acting_from(None, "worker"):
+        job = actions.do_claim_job(job_id, worker)
+        if job is None:
+            return "skipped"
+        try:
+            result = run(job, load_engine, load_volume)
+        except (PermanentJobError, EngineUnavailable, ImagingError, ValueError) as problem:
+            actions.do_fail_attempt(job, str(problem), permanent=True)
+            return "failed"
+        except Exception as problem:
+            logger.exception("job %s attempt %s failed", job_id, job.attempts)
+            if actions.do_fail_attempt(job, f"{type(problem).__name__}: {problem}",
+                                       permanent=False):
+                actions.publish(job_id, countdown=min(60, 5 * job.attempts))
+            return "retry"
+        if result is None:
+            actions.do_cancel_running(job)
+            return "cancelled"
+        return "succeeded"
+
+
+def sweep() -> None:
+    """Recovery: publish again jobs lost with a dead worker or a restarted broker."""
+    with acting_from(None, "worker"):
+        requeued = actions.requeue_orphans()
+    if requeued:
+        logger.info("recovery sweep published %d job(s) again", len(requeued))
+
+
+@worker_ready.connect
+def sweep_on_start(sender, **kwargs):
+    if Job.objects.filter(status__in=["queued", "running"]).exists():
+        sweep()

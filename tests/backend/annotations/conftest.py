@@ -1,0 +1,69 @@
+"""A real head CT (Debian's invesalius-examples) ingested as a series, and the shipped prompt
+library loaded as the home site's approved versions."""
+import io
+
+import numpy as np
+import pytest
+
+from tests.model.head_ct import box_of, brain_mask, load_head_ct, require_cranium
+
+FIRST_SLICE = 60
+
+
+@pytest.fixture(scope="session")
+def head_ct():
+    return load_head_ct(require_cranium())
+
+
+@pytest.fixture
+def library(sites):
+    from prompts.actions.exchange import do_load_library
+    from prompts.models import PromptVersion, VersionState
+    from prompts.source import read_library
+
+    entries, problems = read_library()
+    assert not problems, problems
+    do_load_library(sites["home"], entries)
+    versions = PromptVersion.objects.filter(
+        state=VersionState.APPROVED, entry__site=sites["home"]
+    ).select_related("entry")
+    return {v.entry.key: v for v in versions}
+
+
+def ct_files(hu: np.ndarray, spacing_zyx, patient: str) -> list[tuple[str, bytes]]:
+    """(slices, rows, cols) HU as CT DICOM files with that geometry."""
+    from model.imaging import Volume
+    from model.imaging.dicom_export import volume_to_datasets
+
+    z, y, x = spacing_zyx
+    volume = Volume(hu.astype(np.float32), np.diag([x, y, z, 1.0]), "CT")
+    files = []
+    for index, dataset in enumerate(volume_to_datasets(volume, patient_id=patient, modality="CT")):
+        stream = io.BytesIO()
+        dataset.save_as(stream, enforce_file_format=True)
+        files.append((f"{patient}-{index:03d}.dcm", stream.getvalue()))
+    return files
+
+
+@pytest.fixture
+def make_head_series(head_ct, users, sites):
+    """Ingest ``count`` slices of the head CT (from slice 60) as a CT series of the home site;
+    returns (series, box of the brain on the middle slice, index of that slice)."""
+    from imaging.actions import do_ingest
+    from imaging.models import Series
+
+    def make(count: int, patient: str = "HEAD-1"):
+        hu = head_ct.hu[FIRST_SLICE:FIRST_SLICE + count]
+        files = ct_files(hu, head_ct.spacing_zyx, patient)
+        report = do_ingest(
+            [(name, io.BytesIO(data), len(data)) for name, data in files],
+            site=sites["home"],
+            actor=users["annotator"],
+        )
+        statuses = {line["status"] for line in report.as_dict()["files"]}
+        assert statuses == {"imported"}, report.as_dict()
+        series = Series.objects.filter(study__patient__patient_id=patient).latest("id")
+        key = count // 2
+        return series, [float(v) for v in box_of(brain_mask(hu[key]))], key
+
+    return make

@@ -1,0 +1,66 @@
+import pytest
+
+from annotations.geometry import GeometryError, validate_geometry
+
+BOX_TEMPLATE = {"tool": "box", "count": 1, "placement": "x" * 10,
+                "tolerance": {"value": 5, "unit": "mm"}}
+SHAPE = (20, 256, 200)  # slices, rows, cols
+
+
+def fails(raw, template=BOX_TEMPLATE) -> GeometryError:
+    with pytest.raises(GeometryError) as error:
+        validate_geometry(raw, template, SHAPE)
+    return error.value
+
+
+def test_it_accepts_one_box_inside_the_image():
+    (prompt,) = validate_geometry({"prompts": [{"slice": 3, "box": [10, 20, 110, 120]}]},
+                                  BOX_TEMPLATE, SHAPE)
+    assert prompt.slice == 3
+    assert prompt.box == (10.0, 20.0, 110.0, 120.0)
+
+
+def test_it_refuses_a_box_outside_the_image():
+    error = fails({"prompts": [{"slice": 3, "box": [10, 20, 210, 120]}]})
+    assert "outside the image (200 x 256 pixels)" in error.message
+    assert error.field == "prompts[0].box"
+
+
+@pytest.mark.parametrize("box", [[50, 50, 50, 90], [90, 90, 50, 50], [10, 10, 11, 40]])
+def test_it_refuses_an_empty_inverted_or_tiny_box(box):
+    assert "empty or too small" in fails({"prompts": [{"slice": 1, "box": box}]}).message
+
+
+def test_it_refuses_a_missing_slice():
+    error = fails({"prompts": [{"slice": 20, "box": [1, 1, 50, 50]}]})
+    assert error.message == "Slice 20 does not exist: this series has slices 0 to 19."
+
+
+def test_it_counts_boxes_against_the_template():
+    two = {"prompts": [{"slice": 1, "box": [1, 1, 50, 50]}, {"slice": 2, "box": [1, 1, 50, 50]}]}
+    assert fails(two).message == "This protocol asks for exactly 1 box; 2 given."
+    assert fails({"prompts": []}).message == "This protocol asks for exactly 1 box; 0 given."
+
+
+def test_it_refuses_clicks_where_a_box_is_asked_for():
+    error = fails({"prompts": [{"slice": 1, "points": [[5, 5, 1]]}]})
+    assert error.message == "This protocol asks for a box, not clicks."
+
+
+def test_it_checks_clicks_against_a_click_template():
+    template = {**BOX_TEMPLATE, "tool": "click", "count": 2}
+    (prompt,) = validate_geometry({"prompts": [{"slice": 0, "points": [[5, 5, 1], [9, 9, 0]]}]},
+                                  template, SHAPE)
+    assert prompt.points == ((5.0, 5.0, 1), (9.0, 9.0, 0))
+    assert "label must be 1" in fails({"prompts": [{"slice": 0, "points": [[5, 5, 7]]}]},
+                                      template).message
+
+
+@pytest.mark.parametrize("raw", [None, [], {"prompts": "x"}, {"prompts": [5]},
+                                 {"prompts": [{"slice": "1", "box": [1, 1, 9, 9]}]},
+                                 {"prompts": [{"slice": 1, "box": [1, 1, 9]}]},
+                                 {"prompts": [{"slice": 1, "box": [1, 1, "9", 9]}]},
+                                 {"prompts": [{"slice": 1, "box": [1, 1, float("nan"), 9]}]},
+                                 {"prompts": [{"slice": True, "box": [1, 1, 9, 9]}]}])
+def test_it_refuses_malformed_geometry_with_a_reason(raw):
+    assert fails(raw).message
