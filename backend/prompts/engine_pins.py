@@ -43,10 +43,6 @@ def _installed_pin(name: str) -> tuple[str | None, str]:
     return registry.get_engine(name).weights_sha256, ""
 
 
-def clear_cache() -> None:
-    _installed_pin.cache_clear()
-
-
 def engine_problems(content: dict, source: str) -> list[Problem]:
     """Problems with the entry's engine: not installed, or weights that differ from the pin.
 
