@@ -205,7 +205,7 @@ def _store(
                     content_version=series.content_version + 1
                 )
                 series.refresh_from_db()
-                _refresh_problem(series)
+                _refresh_problem(series, images)
                 record_event(
                     action="imaging.series.import",
                     actor=actor,
@@ -294,8 +294,13 @@ def _store_one(series: Series, image: PreparedImage, saved_paths: list[str]) -> 
     return FileOutcome(image.origin, Status.IMPORTED, "", "", series.series_instance_uid)
 
 
-def _refresh_problem(series: Series) -> None:
-    headers = access.read_series_files(list(series.instances.all()), headers_only=True)
+def _refresh_problem(series: Series, new_images: list[PreparedImage]) -> None:
+    """Check the whole series as one volume: new headers from memory, older ones from disk."""
+    new_uids = {image.sop_instance_uid for image in new_images}
+    older = list(series.instances.exclude(sop_instance_uid__in=new_uids))
+    headers = access.read_series_files(older, headers_only=True)
+    stored = set(series.instances.values_list("sop_instance_uid", flat=True))
+    headers += [image.header for image in new_images if image.sop_instance_uid in stored]
     try:
         plan_series(headers)
         code, message = "", ""

@@ -55,11 +55,11 @@ def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Data
             try:
                 dataset = pydicom.dcmread(stream, stop_before_pixels=stop_before_pixels)
                 _check_not_truncated(dataset)
-                # pydicom converts values lazily; convert them all now so that a corrupt
+                # pydicom converts values lazily; convert the top level now so that a corrupt
                 # value is found here, not wherever a caller first touches it.
-                for _ in dataset.file_meta.iterall():
+                for _ in dataset.file_meta:
                     pass
-                for _ in dataset.iterall():
+                for _ in dataset:
                     pass
             except InvalidDicomError as exc:
                 raise NotDicomError("not a DICOM file: the header cannot be parsed") from exc
