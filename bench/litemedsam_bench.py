@@ -1,0 +1,161 @@
+"""LiteMedSAM speed and accuracy, measured side by side in one run.
+
+    .venv/bin/python bench/litemedsam_bench.py [--threads 2] [--rounds 7] [--propagate]
+
+Per slice (medians over rounds, variants interleaved so that load on a shared
+machine hits them alike): image encoder of the reference package (fp32), ours
+fp32 (torch), ours fp32 (ONNX Runtime), ours int8 (ONNX Runtime, the engine's
+choice) and ours int8 (torch dynamic quantization); prompt encoder + mask
+decoder of the reference and ours; a cached second prompt end to end. Then
+fp32-vs-reference logit parity, brain Dice of fp32 and int8 on real slices,
+and, with --propagate, a whole-head propagation over all 108 slices.
+Needs Debian's invesalius-examples for the real head CT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "model")]
+
+from head_ct import (  # noqa: E402
+    BRAIN_WINDOW,
+    CRANIUM,
+    box_of,
+    brain_mask,
+    load_head_ct,
+)
+from reference_oracle import reference_network  # noqa: E402
+
+from model.engines.base import SegmentOptions  # noqa: E402
+from model.engines.registry import get_engine  # noqa: E402
+from model.postprocess import dice, fill_holes_per_slice  # noqa: E402
+from model.preprocess import ResizeGeometry, window_to_unit  # noqa: E402
+from model.quantize import torch_dynamic_int8  # noqa: E402
+from model.weights import LITEMEDSAM_WEIGHTS, verified_path  # noqa: E402
+
+ACCURACY_SLICES = (48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88)
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def head_mask(hu: np.ndarray) -> np.ndarray:
+    from scipy import ndimage
+
+    body = ndimage.binary_opening(hu > -400, iterations=2)
+    labels, count = ndimage.label(body)
+    if count == 0:
+        return body
+    return ndimage.binary_fill_holes(labels == np.bincount(labels.ravel())[1:].argmax() + 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--propagate", action="store_true", help="run the 108-slice propagation")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    ct = load_head_ct(CRANIUM)
+    fp32 = get_engine("litemedsam", device="cpu")
+    int8 = get_engine("litemedsam-int8")
+    reference = reference_network(str(verified_path(LITEMEDSAM_WEIGHTS)))
+    torch_int8 = torch_dynamic_int8(fp32.network.image_encoder)
+    from model.quantize import OnnxEncoder, cache_dir, export_onnx
+
+    fp32_onnx_path = cache_dir() / "bench-litemedsam-encoder-fp32.onnx"
+    export_onnx(fp32.network.image_encoder, fp32_onnx_path, 256)
+    ort_fp32 = OnnxEncoder(fp32_onnx_path, threads=args.threads)
+
+    key = 70
+    truth = brain_mask(ct.hu[key])
+    image = window_to_unit(ct.hu[key], *BRAIN_WINDOW)
+    geometry = ResizeGeometry.for_shape(image.shape, 256)
+    tensor = geometry.image_to_model(image)
+    box = box_of(truth)
+    box_t = torch.from_numpy(geometry.box_to_model(box))[None]
+
+    encoders = {
+        "reference fp32 (torch)": reference.image_encoder,
+        "ours fp32 (torch)": fp32.network.image_encoder,
+        "ours fp32 (onnxruntime)": ort_fp32,
+        "ours int8 (onnxruntime, engine)": int8._encode,
+        "ours int8 (torch dynamic)": torch_int8,
+    }
+    times: dict[str, list[float]] = {name: [] for name in encoders}
+    decode_times: dict[str, list[float]] = {"reference": [], "ours": [], "cached prompt": []}
+    with torch.inference_mode():
+        embedding = fp32.network.image_encoder(tensor)
+        handle = fp32.embed_slice(image)
+        for encoder in encoders.values():
+            encoder(tensor)  # warm-up
+        for _ in range(args.rounds):
+            for name, encoder in encoders.items():
+                times[name].append(timed(lambda encoder=encoder: encoder(tensor)))
+            decode_times["reference"].append(timed(lambda: reference.mask_decoder(
+                embedding, reference.prompt_encoder.get_dense_pe(),
+                *reference.prompt_encoder(None, box_t[:, None], None), multimask_output=False)))
+            decode_times["ours"].append(timed(lambda: fp32.network.decode(embedding, boxes=box_t)))
+            decode_times["cached prompt"].append(timed(lambda: fp32.predict_2d(handle, box=box)))
+
+        expected = reference(tensor, box_t.numpy())
+        ours_logits, _ = fp32.network.decode(embedding, boxes=box_t)
+        parity = (ours_logits - expected).abs().max().item()
+
+    print(f"threads: {args.threads}, rounds: {args.rounds} (medians, seconds per slice)")
+    ref_median = statistics.median(times["reference fp32 (torch)"])
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  encoder {name:<34} {median:7.3f}   x{ref_median / median:4.2f} vs reference")
+    for name, values in decode_times.items():
+        print(f"  decoder {name:<34} {statistics.median(values) * 1000:7.1f} ms")
+    print(f"parity: max |logit ours fp32 - reference| = {parity:.2e}")
+
+    losses, agreements = [], []
+    for index in ACCURACY_SLICES:
+        truth = brain_mask(ct.hu[index])
+        slice_image = window_to_unit(ct.hu[index], *BRAIN_WINDOW)
+        masks = [
+            fill_holes_per_slice(engine.predict_2d(slice_image, box=box_of(truth)).mask[None])[0]
+            for engine in (fp32, int8)
+        ]
+        scores = [dice(mask, truth) for mask in masks]
+        losses.append(scores[0] - scores[1])
+        agreements.append(dice(*masks))
+        print(f"  slice {index}: brain dice fp32 {scores[0]:.4f} int8 {scores[1]:.4f}, "
+              f"int8 vs fp32 {agreements[-1]:.4f}")
+    print(f"mean dice loss int8 vs fp32: {np.mean(losses):.4f}; "
+          f"min int8/fp32 agreement {min(agreements):.4f}")
+
+    if args.propagate:
+        truth = np.stack([head_mask(s) for s in ct.hu])
+        middle = ct.hu.shape[0] // 2
+        for engine in (int8, fp32):
+            engine.cache.clear()
+            started = time.perf_counter()
+            result = engine.segment_volume(
+                ct.hu, ct.spacing_zyx, [(middle, box_of(truth[middle]))], window=(40, 400),
+                options=SegmentOptions(min_iou=0.0, largest_component=True, fill_holes=True))
+            elapsed = time.perf_counter() - started
+            done = int(result.mask.any(axis=(1, 2)).sum())
+            print(f"propagation {engine.name}: {done} slices with mask of {ct.hu.shape[0]} in "
+                  f"{elapsed:.1f} s ({elapsed / ct.hu.shape[0]:.2f} s/slice), head dice "
+                  f"{dice(result.mask, truth):.4f}, timings "
+                  f"{ {k: round(v, 1) for k, v in result.timings.items()} }")
+
+
+if __name__ == "__main__":
+    main()
