@@ -94,6 +94,7 @@ def do_sign(
     meaning: Meaning | str,
     reason: str = "",
     then: Callable[[Signature], Any] | None = None,
+    versions: dict | None = None,
 ) -> Signature:
     """Sign ``target`` as ``request_user`` and return the Signature.
 
@@ -110,6 +111,8 @@ def do_sign(
     written; if it raises, nothing is signed. Prefer it to wrapping ``do_sign`` in your own
     ``transaction.atomic()``: a refused password would then be rolled back with your
     transaction and escape the lockout count.
+    ``versions``: what the signed record depends on (engine, weights sha256, prompt version),
+    recorded on the signing entry.
 
     Writes one ``signature.sign`` audit entry on the target carrying the signature's binding.
     Show the result with ``Signature.manifestation()``, ``{% signatures_of obj %}`` (template
@@ -150,6 +153,7 @@ def do_sign(
                 "binding": binding,
             },
             reason=reason,
+            versions=versions,
         )
         signature = Signature.objects.create(**fields, binding=binding, audit_entry=entry)
         if then is not None:

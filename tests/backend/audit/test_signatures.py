@@ -48,7 +48,8 @@ def test_it_signs_with_printed_name_time_meaning_and_content_hash(signer, record
 
 def test_signing_writes_exactly_one_entry_carrying_the_binding(signer, record):
     before = AuditEntry.objects.count()
-    sig = do_sign(signer, PASSWORD, record, MASK, "rejected", reason="leaks into the liver")
+    sig = do_sign(signer, PASSWORD, record, MASK, "rejected", reason="leaks into the liver",
+                  versions={"engine": "litemedsam", "prompt_version": "7"})
     assert AuditEntry.objects.count() == before + 1
     entry = AuditEntry.objects.get(action="signature.sign")
     assert (entry.actor_id, entry.object_id, entry.reason) == (
@@ -57,6 +58,7 @@ def test_signing_writes_exactly_one_entry_carrying_the_binding(signer, record):
     assert entry.new_values["binding"] == sig.binding
     assert entry.new_values["meaning"] == "rejected"
     assert entry.new_values["content_sha256"] == MASK
+    assert entry.versions == {"engine": "litemedsam", "prompt_version": "7"}
 
 
 def test_a_wrong_password_is_refused_counted_and_audited(signer, record):
