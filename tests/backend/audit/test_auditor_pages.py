@@ -70,3 +70,9 @@ def test_the_csv_download(browser_as, trail):
     body = b"".join(response.streaming_content).decode()
     assert body.splitlines()[0].startswith("seq,at,actor_id")
     assert len(body.splitlines()) == 2 and "signature.sign" in body
+
+
+@pytest.mark.parametrize(("who", "shown"), [("auditor", True), ("site_admin", False)])
+def test_the_trail_is_linked_for_auditors_only(browser_as, who, shown):
+    html = browser_as(who).get("/").content.decode()
+    assert ('href="/audit/"' in html) is shown
