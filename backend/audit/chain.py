@@ -31,7 +31,8 @@ def canonical_json(value) -> str:
 
 def _storable(value):
     """Values as every database's JSON column gives them back: PostgreSQL's jsonb prints
-    integral floats from 1e16 up as integers, cannot hold NaN or infinities, nor NUL in text."""
+    integral floats from 1e16 up as integers, has no negative zero, and cannot hold NaN,
+    infinities or NUL characters."""
     if isinstance(value, dict):
         return {_storable(str(key)): _storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
