@@ -10,15 +10,26 @@ from rest_framework.response import Response
 
 from accounts.permissions import HasRole
 from accounts.roles import Role
+from audit.signatures import SignatureRefused
 from audit.trail import record_event
 
 from .actions import do_cancel_job, do_submit_job
+from .confirmation import (
+    StaleVersion,
+    decode_upload,
+    do_confirm_result,
+    do_reject_result,
+    do_save_edit,
+)
 from .models import Job, Result
 from .serializers import (
     CancelSerializer,
+    DecisionSerializer,
+    EditSerializer,
     JobCreateSerializer,
     JobDetailSerializer,
     JobSerializer,
+    MaskVersionSerializer,
     ResultSerializer,
 )
 
@@ -26,7 +37,8 @@ CanSeeResults = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN)
 
 
 def site_filter(queryset, user, path="series__study__patient__site"):
-    return queryset.filter(**{path: user.site_id}) if user.site_id else queryset.none()
+    site_id = getattr(user, "site_id", None)
+    return queryset.filter(**{path: site_id}) if site_id else queryset.none()
 
 
 class JobViewSet(
@@ -99,16 +111,21 @@ class JobViewSet(
 
 
 class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Results of the user's site, with provenance, flags and mask versions."""
+    """Results of the user's site, with provenance, flags, mask versions, transitions and the
+    signature of the confirmation or rejection."""
 
-    permission_classes = [CanSeeResults]
     serializer_class = ResultSerializer
+
+    def get_permissions(self):
+        if self.action in ("edit", "confirm", "reject"):
+            return [HasRole.of(Role.ANNOTATOR)()]
+        return [CanSeeResults()]
 
     def get_queryset(self):
         results = site_filter(
-            Result.objects.select_related("job", "prompt_version").prefetch_related(
-                "mask_versions__created_by"
-            ),
+            Result.objects.select_related(
+                "job", "prompt_version", "signature", "final_version"
+            ).prefetch_related("mask_versions__created_by", "transitions__actor"),
             self.request.user,
         )
         params = self.request.query_params
@@ -146,3 +163,45 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         response["X-Mask-SHA256"] = version.sha256
         response["Cache-Control"] = "private, no-store"
         return response
+
+    @extend_schema(request=EditSerializer, responses={201: MaskVersionSerializer})
+    @action(detail=True, methods=["post"], url_path="versions")
+    def edit(self, request, pk=None):
+        """Save an edited mask as a new version (the AI original and earlier edits stay)."""
+        result = self.get_object()
+        data = EditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        latest = result.latest_mask()
+        mask = decode_upload(data.validated_data["data"], latest.shape)
+        try:
+            version = do_save_edit(request.user, result, data.validated_data["base_version"],
+                                   mask, data.validated_data.get("note", ""))
+        except StaleVersion as stale:
+            return Response(stale.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(MaskVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, decide):
+        result = self.get_object()
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            decided = decide(request.user, result, values["version"], values["password"],
+                             values.get("reason", ""))
+        except SignatureRefused as refused:
+            return Response({"password": [str(refused)]}, status=status.HTTP_403_FORBIDDEN)
+        except StaleVersion as stale:
+            return Response(stale.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(ResultSerializer(self.get_queryset().get(pk=decided.pk)).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: ResultSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm the shown mask version as accurate: an electronic signature (password)."""
+        return self._decide(request, do_confirm_result)
+
+    @extend_schema(request=DecisionSerializer, responses={200: ResultSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject the result with a reason: an electronic signature (password)."""
+        return self._decide(request, do_reject_result)

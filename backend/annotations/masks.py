@@ -18,8 +18,13 @@ def encode(mask: np.ndarray) -> bytes:
 
 
 def decode(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
+    """The uint8 mask; ValueError unless ``data`` holds exactly that many voxels."""
     count = int(np.prod(shape))
-    bits = np.frombuffer(zlib.decompress(bytes(data)), dtype=np.uint8)
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(bytes(data), (count + 7) // 8 + 1)
+    if len(raw) != (count + 7) // 8 or inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError(f"mask data does not hold {count} voxels of shape {tuple(shape)}")
+    bits = np.frombuffer(raw, dtype=np.uint8)
     return np.unpackbits(bits, count=count).reshape(shape)
 
 

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from audit.serializers import SignatureSerializer
 from imaging.models import Series
 from prompts.models import PromptVersion
 
-from .models import Job, JobTransition, MaskVersion, Result
+from .models import Job, JobTransition, MaskVersion, Result, ResultTransition
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -77,16 +78,29 @@ class MaskVersionSerializer(serializers.ModelSerializer):
         ]
 
 
+class ResultTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_printed_name", default=None, read_only=True)
+
+    class Meta:
+        model = ResultTransition
+        fields = ["from_state", "to_state", "at", "actor", "mask_version", "reason"]
+
+
 class ResultSerializer(serializers.ModelSerializer):
     job = serializers.UUIDField(source="job.public_id", read_only=True)
     mask_versions = MaskVersionSerializer(many=True, read_only=True)
     prompt = serializers.SerializerMethodField()
+    signature = SignatureSerializer(read_only=True)
+    final_version = serializers.IntegerField(source="final_version.number", default=None,
+                                             read_only=True)
+    transitions = ResultTransitionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Result
         fields = [
             "id", "job", "series", "structure_key", "prompt_version", "prompt", "state",
             "provenance", "slice_scores", "agreement", "flags", "created_at", "mask_versions",
+            "final_version", "signature", "transitions",
         ]
         read_only_fields = fields
 
@@ -98,3 +112,32 @@ class ResultSerializer(serializers.ModelSerializer):
             "opacity": content.get("display", {}).get("opacity"),
             "number": result.prompt_version.number,
         }
+
+
+class EditSerializer(serializers.Serializer):
+    base_version = serializers.IntegerField(
+        min_value=1, help_text="The version the edit started from; it must be the latest."
+    )
+    data = serializers.CharField(
+        help_text="The whole edited mask, bit-packed and zlib-compressed as the mask download, "
+        "base64-encoded."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate_data(self, value) -> bytes:
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError("The mask data is not valid base64.") from None
+
+
+class DecisionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The mask version shown and signed.")
+    password = serializers.CharField(
+        trim_whitespace=False, style={"input_type": "password"},
+        help_text="Your password again: signing is an electronic signature.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -1,6 +1,8 @@
 """Upload and PACS endpoints. Views are thin: the work is in :mod:`imaging.actions`."""
 
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -11,6 +13,15 @@ from . import pacs
 from .actions import do_ingest
 from .outcomes import IngestReport, Status
 from .permissions import CanUploadImages
+
+UPLOAD_FORM = {
+    "type": "object",
+    "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "patient_id": {"type": "string"},
+    },
+    "required": ["files"],
+}
 
 
 def user_site(user):
@@ -39,6 +50,10 @@ class UploadView(APIView):
     permission_classes = [CanUploadImages]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        request={"multipart/form-data": UPLOAD_FORM},
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
         site = user_site(request.user)
         files = request.FILES.getlist("files")
@@ -56,6 +71,7 @@ class PacsStudiesView(APIView):
 
     permission_classes = [CanUploadImages]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         filters = {
             key: request.query_params[key]
@@ -71,6 +87,9 @@ class PacsImportView(APIView):
 
     permission_classes = [CanUploadImages]
 
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request) -> Response:
         study_uid = str(request.data.get("study_uid", "")).strip()
         if not study_uid:

@@ -8,6 +8,8 @@ import numpy as np
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from pydicom.pixels import pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
 from rest_framework.exceptions import APIException
@@ -42,6 +44,9 @@ def _paged(request: Request, queryset):
     return queryset[offset : offset + limit]
 
 
+DICOMWEB_NOTE = "DICOM JSON (PS3.18 F.2), content type application/dicom+json."
+
+
 class ImagingDecodeFailed(APIException):
     status_code = 422
     default_detail = "The frame cannot be decoded; the stored file may be damaged."
@@ -55,6 +60,7 @@ class DicomWebView(APIView):
 
 
 class StudiesSearch(DicomWebView):
+    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
     def get(self, request: Request) -> Response:
         studies = (
             _site_studies(request)
@@ -115,6 +121,7 @@ def _series(request: Request, study_uid: str, series_uid: str) -> Series:
 
 
 class SeriesSearch(DicomWebView):
+    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str) -> Response:
         study = _study(request, study_uid)
         series = study.series.annotate(instance_count=Count("instances")).order_by(
@@ -137,6 +144,7 @@ class SeriesSearch(DicomWebView):
 
 
 class InstancesSearch(DicomWebView):
+    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str, series_uid: str) -> Response:
         series = _series(request, study_uid, series_uid)
         access.record_read(series, "instance search")
@@ -160,6 +168,7 @@ class InstancesSearch(DicomWebView):
 class SeriesMetadata(DicomWebView):
     """Headers of every instance, describing the frames as this server sends them."""
 
+    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str, series_uid: str) -> Response:
         series = _series(request, study_uid, series_uid)
         headers = access.series_datasets(series, "metadata", headers_only=True)
@@ -176,6 +185,7 @@ def _metadata_json(header) -> dict:
 class Frames(DicomWebView):
     """GET frames/1,2,3 as multipart/related application/octet-stream, native little endian."""
 
+    @extend_schema(responses={(200, "multipart/related"): OpenApiTypes.BINARY})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str, frames: str):
         instance = _instance(request, study_uid, series_uid, sop_uid)
         try:
@@ -217,6 +227,7 @@ def _instance(request: Request, study_uid: str, series_uid: str, sop_uid: str) -
 class WadoUri(DicomWebView):
     """WADO-URI: ``?requestType=WADO&studyUID=&seriesUID=&objectUID=`` returns the file."""
 
+    @extend_schema(responses={(200, "application/dicom"): OpenApiTypes.BINARY})
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params
         if params.get("requestType") != "WADO":

@@ -1,4 +1,7 @@
 from .jobs import Job, JobStatus, JobTransition
-from .results import MaskVersion, Result, ResultState
+from .results import MaskVersion, Result, ResultState, ResultTransition
 
-__all__ = ["Job", "JobStatus", "JobTransition", "MaskVersion", "Result", "ResultState"]
+__all__ = [
+    "Job", "JobStatus", "JobTransition", "MaskVersion", "Result", "ResultState",
+    "ResultTransition",
+]

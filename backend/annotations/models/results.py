@@ -40,12 +40,29 @@ class Result(models.Model):
     agreement = models.FloatField(null=True, blank=True)
     flags = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+    final_version = models.OneToOneField(
+        "annotations.MaskVersion", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The mask version that was confirmed or rejected.",
+    )
+    signature = models.OneToOneField(
+        "audit.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Result {self.pk}"
+
+    @property
+    def edited(self) -> bool:
+        """Whether a clinician changed the AI original (SEG algorithm type SEMIAUTOMATIC)."""
+        version = self.final_version or self.latest_mask()
+        return version is not None and version.number > 1
 
     def latest_mask(self) -> "MaskVersion":
         return self.mask_versions.order_by("-number").first()
@@ -86,3 +103,20 @@ class MaskVersion(models.Model):
         if self.pk is not None:
             raise ValueError("A mask version is immutable; save an edit as a new version.")
         super().save(*args, **kwargs)
+
+
+class ResultTransition(models.Model):
+    """Each change of a result's state as a row: who, when, from, to, why."""
+
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    mask_version = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

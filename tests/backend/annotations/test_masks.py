@@ -33,3 +33,14 @@ def test_the_content_hash_depends_on_every_voxel():
     assert masks.content_sha256(mask) != masks.content_sha256(other)
     assert masks.dice(mask, other) == 0.0
     assert masks.dice(other, other) == 1.0
+
+
+def test_it_refuses_data_of_another_size_instead_of_padding_it():
+    import pytest
+
+    small = masks.encode(np.ones((3, 10, 10), np.uint8))
+    with pytest.raises(ValueError, match="does not hold"):
+        masks.decode(small, (3, 256, 256))
+    large = masks.encode(np.ones((3, 300, 256), np.uint8))
+    with pytest.raises(ValueError, match="does not hold"):
+        masks.decode(large, (3, 256, 256))
