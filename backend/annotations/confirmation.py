@@ -14,6 +14,7 @@ from audit.trail import record_event
 from . import masks
 from .models import MaskVersion, Result, ResultState, ResultTransition
 from .models.results import UNCONFIRMED
+from .signals import result_decided
 
 
 class StaleVersion(ValidationError):
@@ -144,6 +145,8 @@ def _decide(actor, result: Result, version_number: int, password: str, state: st
             reason=reason,
             versions=_versions(result),
         )
+        result_decided.send(sender=Result, result=Result.objects.get(pk=result.pk), state=state,
+                            actor=actor)
 
     do_sign(actor, password, latest, latest.sha256, meaning, reason=reason, then=apply,
             versions=_versions(result))
