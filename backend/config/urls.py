@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *[path(f"api/v1/{app}/", include(f"{app}.api_urls")) for app in APPS],
     *[path(f"{app}/", include(f"{app}.urls")) for app in APPS if app != "core"],
+    path("", include("ops.urls")),
     path("", include("core.urls")),
 ]

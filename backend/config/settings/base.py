@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BACKEND_DIR = REPO_ROOT / "backend"
@@ -45,9 +46,11 @@ INSTALLED_APPS = [
     "prompts",
     "annotations",
     "review",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,6 +143,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Media (uploaded images): a folder, shared by every machine that runs web or worker processes
+# (NFS, CephFS, ...), or any S3-compatible store through django-storages.
+MEDIA_STORAGE = os.environ.get("MEDSAM_MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("MEDSAM_S3_BUCKET", ""),
+            "endpoint_url": os.environ.get("MEDSAM_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MEDSAM_S3_REGION") or None,
+            "access_key": os.environ.get("MEDSAM_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("MEDSAM_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("MEDSAM_S3_PREFIX", ""),
+            "addressing_style": os.environ.get("MEDSAM_S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+    if not STORAGES["default"]["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("MEDSAM_MEDIA_STORAGE=s3 needs MEDSAM_S3_BUCKET")
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured("MEDSAM_MEDIA_STORAGE must be 'filesystem' or 's3'")
 MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -202,11 +228,28 @@ JOB_MAX_ATTEMPTS = env_int("MEDSAM_JOB_MAX_ATTEMPTS", 3)
 JOB_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_JOB_REPUBLISH_AFTER", 120)
 JOB_SWEEP_SECONDS = env_int("MEDSAM_JOB_SWEEP_SECONDS", 15)
 
+# --- Operations (backend/ops) -----------------------------------------------------------
+# "json": one JSON object per line (ops.logs), patient data filtered out of every line.
+LOG_FORMAT = os.environ.get("MEDSAM_LOG_FORMAT", "plain")
+# One log line per request, naming the route pattern (for deployments without gunicorn's log).
+ACCESS_LOG = env_bool("MEDSAM_ACCESS_LOG", False)
+# With a token set, /metrics answers only scrapes that send it as a bearer token.
+METRICS_TOKEN = os.environ.get("MEDSAM_METRICS_TOKEN", "")
+# A worker's /livez, /readyz and /metrics; 0 turns them off.
+WORKER_HTTP_PORT = env_int("MEDSAM_WORKER_HTTP_PORT", 0)
+WORKER_HTTP_HOST = os.environ.get("MEDSAM_WORKER_HTTP_HOST", "127.0.0.1")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "ops.redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        **({"json": {"()": "ops.logs.JsonFormatter"}} if LOG_FORMAT == "json" else {}),
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("MEDSAM_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
