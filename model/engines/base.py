@@ -146,10 +146,12 @@ class Engine(abc.ABC):
         slice_image: Any,
         box: Box | None = None,
         points: Sequence[tuple[float, float, int]] | None = None,
+        return_logits: bool = False,
     ) -> Prediction:
         """Predict one slice from a box and/or points (x, y, label 1 positive / 0 negative).
 
         `slice_image` is a normalised (rows, cols) image or a handle from `embed_slice`.
+        LiteMedSAM was trained on boxes: give points with a box, not alone.
         """
 
     @abc.abstractmethod
