@@ -43,6 +43,12 @@ class IngestReport:
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status == status)
 
+    def summary(self) -> str:
+        return (
+            f"{self.count(Status.IMPORTED)} imported, {self.count(Status.DUPLICATE)} duplicate, "
+            f"{self.count(Status.REJECTED)} rejected"
+        )
+
     def as_dict(self) -> dict:
         return {
             "imported": self.count(Status.IMPORTED),

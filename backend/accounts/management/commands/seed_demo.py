@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import Site, User
 from accounts.roles import Role
+from audit.trail import record_event
 
 from .seed_roles import seed_roles
 
@@ -44,6 +45,12 @@ class Command(BaseCommand):
                     username=username, password=password, printed_name=printed_name, site=site
                 )
                 user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
+                record_event(
+                    action="user.set_roles",
+                    target=user,
+                    new={"roles": sorted(r.value for r in roles)},
+                    reason="demo user seeded",
+                )
                 created.append((username, password, ", ".join(r.value for r in roles)))
         if created:
             self.stdout.write("Demo users (passwords are shown only this once):")

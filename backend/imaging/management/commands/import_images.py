@@ -47,15 +47,11 @@ class Command(BaseCommand):
             if outcome.status == Status.REJECTED:
                 line += f": {outcome.reason} [{outcome.code}]"
             self.stdout.write(line)
-        summary = report.as_dict()
-        self.stdout.write(
-            f"{summary['imported']} imported, {summary['duplicates']} duplicate, "
-            f"{summary['rejected']} rejected"
-        )
+        self.stdout.write(report.summary())
         for series in report.series.values():
             if series["problem"]:
                 self.stdout.write(f"series {series['id']}: {series['problem']}")
-        if summary["rejected"]:
+        if report.count(Status.REJECTED):
             raise SystemExit(1)
 
     def _site(self, code: str | None) -> Site:
