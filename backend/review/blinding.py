@@ -1,0 +1,44 @@
+"""What a person may see of a QA case, so the second reading stays independent.
+
+While a case is open (sampled or in review) a reviewer who did not produce it sees the images,
+the structure and the prompt protocol, but not who read it first, their edits, signature or
+comment, nor why the case was sampled (a watched annotator, a flag). In the independent mode
+the confirmed mask itself stays hidden until the reviewer has stored their own. Once the
+verdict is recorded everything is shown, to the reviewer and to the adjudicator alike.
+"""
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.roles import Role
+
+from .models import OPEN_STATES, QAItem, ReviewMode
+from .readers import first_readers
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    confirmed_mask: bool
+    first_reading: bool  # who confirmed, edits, AI original, signature, flags, sampling reasons
+
+    @property
+    def blinded(self) -> bool:
+        return not (self.confirmed_mask and self.first_reading)
+
+
+def disclosure(item: QAItem, user) -> Disclosure:
+    if not item.is_open or user.has_role(Role.AUDITOR) or user.pk in first_readers(item.result):
+        return Disclosure(True, True)
+    mask = item.mode == ReviewMode.SHOW_MASK or bool(item.reader_mask_sha256)
+    return Disclosure(mask, False)
+
+
+def blinded_results(user):
+    """Results the user must not open through the annotations API while their QA case is
+    open: every open case at the user's site that the user did not produce, for reviewers."""
+    if not user.has_role(Role.REVIEWER):
+        return QAItem.objects.none().values("result")
+    produced = (Q(result__job__created_by=user) | Q(result__decided_by=user)
+                | Q(result__mask_versions__created_by=user))
+    return (QAItem.objects.filter(site=user.site_id, state__in=OPEN_STATES)
+            .exclude(produced).values("result"))
