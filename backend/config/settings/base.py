@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "prompts",
     "annotations",
     "review",
+    "exports",
     "ops",
 ]
 

@@ -1,0 +1,190 @@
+"""Building a DICOM Segmentation (SEG) with highdicom from confirmed masks (no Django).
+
+Masks are (slices, rows, cols) in the assembled volume's slice order, which is the order of
+the source frames along the normal of the image plane (``model.imaging.plan_series``), not
+the stored or InstanceNumber order. :func:`build_seg` maps each slice back to its source frame,
+so every SEG frame references the image it was drawn on.
+
+>>> seg = build_seg(headers, order, [segment], SegOptions(creator="Doe^Jane"))  # doctest: +SKIP
+>>> seg.save_as("kidneys.dcm")                                                  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import highdicom as hd
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from model.imaging.series import FrameRef
+from prompts.codes import PRIVATE_SCHEME
+
+from .codes import ALGORITHM_FAMILY, StructureCodes, private_scheme_declaration
+
+MANUFACTURER = "MedSAM-2 annotation app"
+MODEL_NAME = "MedSAM-2 annotation"
+SEG_SERIES_NUMBER = 9001
+"""Series number of exported SEG series; high so they sort after the acquired series."""
+PATIENT_STUDY_TYPE2 = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber", "StudyID",
+    "StudyDate", "StudyTime", "ReferringPhysicianName",
+)
+"""Type 2 attributes the SEG copies from its source; images converted from NIfTI or NRRD lack
+some, so they are written empty, as the standard allows, instead of failing the export."""
+
+
+class SegType(StrEnum):
+    BINARY = "BINARY"
+    LABELMAP = "LABELMAP"
+
+
+class AlgorithmType(StrEnum):
+    AUTOMATIC = "AUTOMATIC"
+    SEMIAUTOMATIC = "SEMIAUTOMATIC"
+
+
+class SegExportError(ValueError):
+    """The masks cannot be written as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """Who made the mask: the engine, its version (weights sha256, short) and the prompt."""
+
+    engine: str
+    engine_version: str
+    weights_sha256: str
+    prompt_version: str  # e.g. "kidney-left-ct v3"
+
+    @property
+    def version(self) -> str:
+        text = f"{self.engine_version or 'unversioned'} weights {self.weights_sha256[:12]}"
+        return text[:64]
+
+    def identification(self) -> hd.AlgorithmIdentificationSequence:
+        return hd.AlgorithmIdentificationSequence(
+            name=self.engine[:64],
+            family=ALGORITHM_FAMILY,
+            version=self.version,
+            source=MANUFACTURER,
+            parameters={
+                "weights_sha256": self.weights_sha256[:12],
+                "prompt_version": self.prompt_version,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Segment:
+    mask: np.ndarray  # uint8 (slices, rows, cols) in volume order
+    label: str
+    codes: StructureCodes
+    algorithm_type: AlgorithmType
+    algorithm: Algorithm
+    colour: str | None = None  # "#rrggbb"
+    tracking_id: str = ""
+    tracking_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class SegOptions:
+    creator: str  # DICOM PN of the confirming clinician
+    seg_type: SegType = SegType.BINARY
+    description: str = "Confirmed segmentation"
+    software_version: str = "unknown"
+    series_uid: str = field(default_factory=generate_uid)
+    sop_uid: str = field(default_factory=generate_uid)
+
+
+def build_seg(
+    sources: Sequence[Dataset], order: Sequence[FrameRef], segments: Sequence[Segment],
+    options: SegOptions,
+) -> hd.seg.Segmentation:
+    """The SEG of ``segments`` over the images ``sources`` (headers suffice), where
+    ``order[k]`` names the source frame of mask slice ``k``."""
+    if not segments:
+        raise SegExportError("Nothing to export: give at least one confirmed result.")
+    source_images, frame_of_slice = _source_frames(sources, order)
+    stacked = np.zeros((len(frame_of_slice), *segments[0].mask.shape[1:], len(segments)),
+                       dtype=bool)
+    for number, segment in enumerate(segments):
+        if segment.mask.shape != segments[0].mask.shape or segment.mask.shape[0] != len(order):
+            raise SegExportError(
+                f"The mask of {segment.label!r} has shape {segment.mask.shape}; the series "
+                f"has {len(order)} slices of {segments[0].mask.shape[1:]}."
+            )
+        stacked[frame_of_slice, ..., number] = segment.mask.astype(bool)
+    if options.seg_type is SegType.LABELMAP and np.any(stacked.sum(axis=-1) > 1):
+        raise SegExportError(
+            "The structures overlap, so they cannot share one label map; export a BINARY SEG "
+            "or export the structures separately."
+        )
+    seg = hd.seg.Segmentation(
+        source_images=source_images,
+        pixel_array=stacked,
+        segmentation_type=options.seg_type.value,
+        segment_descriptions=[_description(n + 1, s) for n, s in enumerate(segments)],
+        series_instance_uid=options.series_uid,
+        series_number=SEG_SERIES_NUMBER,
+        sop_instance_uid=options.sop_uid,
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        manufacturer_model_name=MODEL_NAME,
+        software_versions=options.software_version[:64],
+        device_serial_number="none",
+        content_description=options.description[:64],
+        content_label="MEDSAM_SEG",
+        content_creator_name=options.creator,
+        omit_empty_frames=bool(stacked.any()),
+    )
+    if any(PRIVATE_SCHEME in s.codes.schemes for s in segments):
+        seg.CodingSchemeIdentificationSequence = [private_scheme_declaration()]
+    return seg
+
+
+def _source_frames(
+    sources: Sequence[Dataset], order: Sequence[FrameRef]
+) -> tuple[list[Dataset], np.ndarray]:
+    """The source images as highdicom wants them and, per mask slice, its SEG frame index."""
+    sources = [_with_patient_study_attributes(d) for d in sources]
+    multi = [int(getattr(d, "NumberOfFrames", 1) or 1) > 1 for d in sources]
+    if not any(multi):
+        return [sources[ref.dataset_index] for ref in order], np.arange(len(order))
+    if len(sources) == 1:
+        return [sources[0]], np.array([ref.frame_index for ref in order])
+    raise SegExportError(
+        "The series holds several multi-frame images; a SEG can reference one multi-frame "
+        "image or many single-frame images. Export as NIfTI instead."
+    )
+
+
+def _with_patient_study_attributes(source: Dataset) -> Dataset:
+    missing = [k for k in PATIENT_STUDY_TYPE2 if k not in source]
+    if not missing:
+        return source
+    completed = Dataset(source)
+    for keyword in missing:
+        setattr(completed, keyword, "")
+    return completed
+
+
+def _description(number: int, segment: Segment) -> hd.seg.SegmentDescription:
+    description = hd.seg.SegmentDescription(
+        segment_number=number,
+        segment_label=segment.label[:64],
+        segmented_property_category=segment.codes.category,
+        segmented_property_type=segment.codes.type,
+        algorithm_type=segment.algorithm_type.value,
+        algorithm_identification=segment.algorithm.identification(),
+        tracking_id=segment.tracking_id or None,
+        tracking_uid=segment.tracking_uid if segment.tracking_id else None,
+        display_color=hd.color.CIELabColor.from_string(segment.colour) if segment.colour else None,
+    )
+    if segment.codes.laterality is not None:
+        # Without the modifier left and right organs of one type are indistinguishable.
+        type_item = description.SegmentedPropertyTypeCodeSequence[0]
+        type_item.SegmentedPropertyTypeModifierCodeSequence = [segment.codes.laterality]
+    return description
