@@ -1,7 +1,8 @@
 """SAM's two-way transformer: prompt tokens and image tokens attend to each other.
 
-The same block serves LiteMedSAM and SAM 2 (their state-dict keys agree), so
-the MedSAM-2 engine reuses it.
+The same block serves LiteMedSAM and SAM 2. Their state dicts differ only in
+the name of the block's MLP (SAM 1: `mlp.lin1`/`mlp.lin2`; SAM 2:
+`mlp.layers.0`/`mlp.layers.1`, same computation), chosen by `sam2_mlp`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from model.networks.common import MLPBlock
+from model.networks.common import MLP, MLPBlock
 
 
 class Attention(nn.Module):
@@ -58,6 +59,7 @@ class TwoWayAttentionBlock(nn.Module):
         activation: type[nn.Module] = nn.ReLU,
         attention_downsample_rate: int = 2,
         skip_first_layer_pe: bool = False,
+        sam2_mlp: bool = False,
     ) -> None:
         super().__init__()
         self.self_attn = Attention(embedding_dim, num_heads)
@@ -66,7 +68,11 @@ class TwoWayAttentionBlock(nn.Module):
             embedding_dim, num_heads, downsample_rate=attention_downsample_rate
         )
         self.norm2 = nn.LayerNorm(embedding_dim)
-        self.mlp = MLPBlock(embedding_dim, mlp_dim, activation)
+        self.mlp = (
+            MLP(embedding_dim, mlp_dim, embedding_dim, 2, activation=activation)
+            if sam2_mlp
+            else MLPBlock(embedding_dim, mlp_dim, activation)
+        )
         self.norm3 = nn.LayerNorm(embedding_dim)
         self.norm4 = nn.LayerNorm(embedding_dim)
         self.cross_attn_image_to_token = Attention(
@@ -107,6 +113,7 @@ class TwoWayTransformer(nn.Module):
         mlp_dim: int,
         activation: type[nn.Module] = nn.ReLU,
         attention_downsample_rate: int = 2,
+        sam2_mlp: bool = False,
     ) -> None:
         super().__init__()
         self.layers = nn.ModuleList(
@@ -117,6 +124,7 @@ class TwoWayTransformer(nn.Module):
                 activation=activation,
                 attention_downsample_rate=attention_downsample_rate,
                 skip_first_layer_pe=(index == 0),
+                sam2_mlp=sam2_mlp,
             )
             for index in range(depth)
         )
