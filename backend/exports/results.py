@@ -22,6 +22,14 @@ from .seg import Algorithm, AlgorithmType, SegExportError, Segment
 
 EXPORTING_ROLES = (Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN)
 
+_WHY_NOT = {
+    ResultState.AI_DRAFT: "an AI draft nobody has confirmed; confirm it with your signature "
+    "first",
+    ResultState.EDITED: "edited but not confirmed; confirm it with your signature first",
+    ResultState.REJECTED: "rejected; a rejected result is never exported",
+    ResultState.SUPERSEDED: "superseded by a newer result; export that one once confirmed",
+}
+
 
 def check_can_export(actor, results: Sequence[Result]) -> None:
     """Refuse (PermissionDenied, a 403 with the reason) unless ``actor`` may export all of
@@ -33,9 +41,8 @@ def check_can_export(actor, results: Sequence[Result]) -> None:
             raise PermissionDenied(f"Result {result.pk} belongs to another site.")
         if result.state != ResultState.CONFIRMED:
             raise PermissionDenied(
-                f"Result {result.pk} ({_name(result)}) is {result.get_state_display().lower()}"
-                "; only confirmed results can be exported. Confirm it with your signature "
-                "first."
+                f"Result {result.pk} ({_name(result)}) is {_WHY_NOT[result.state]}. Only "
+                "confirmed results can be exported."
             )
 
 
