@@ -1,10 +1,15 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api_views
+from . import api_views, worklist
 
 app_name = "annotations-api"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("jobs", api_views.JobViewSet, basename="job")
 router.register("results", api_views.ResultViewSet, basename="result")
-urlpatterns = router.urls
+urlpatterns = [
+    path("worklist", worklist.WorklistView.as_view(), name="worklist"),
+    path("series/<int:pk>/layout", worklist.SeriesLayoutView.as_view(), name="series-layout"),
+    *router.urls,
+]

@@ -1,0 +1,212 @@
+// The REST API as the viewer uses it: JSON with the session cookie and the CSRF token.
+
+let csrfToken = "";
+
+export function configureApi(token: string): void {
+  csrfToken = token;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(describeError(status, body));
+  }
+
+  field(name: string): string | undefined {
+    const value = (this.body as Record<string, unknown> | null)?.[name];
+    return Array.isArray(value) ? String(value[0]) : typeof value === "string" ? value : undefined;
+  }
+}
+
+function describeError(status: number, body: unknown): string {
+  if (body && typeof body === "object") {
+    const parts = Object.entries(body as Record<string, unknown>).map(([key, value]) => {
+      const text = Array.isArray(value) ? value.join(" ") : String(value);
+      return key === "detail" || key === "non_field_errors" ? text : `${key}: ${text}`;
+    });
+    if (parts.length) return parts.join(" ");
+  }
+  return `The server answered ${status}.`;
+}
+
+async function request(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Accept", "application/json");
+  if (init.method && init.method !== "GET") headers.set("X-CSRFToken", csrfToken);
+  const response = await fetch(url, { credentials: "same-origin", ...init, headers });
+  if (response.status === 401 || response.status === 403) {
+    const body = await response.json().catch(() => null);
+    throw new ApiError(response.status, body);
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({ detail: response.statusText }));
+    throw new ApiError(response.status, body);
+  }
+  return response;
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  return (await request(url)).json() as Promise<T>;
+}
+
+export async function postJson<T>(url: string, body: unknown): Promise<T> {
+  const response = await request(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return response.json() as Promise<T>;
+}
+
+export async function getBytes(url: string): Promise<{ bytes: ArrayBuffer; headers: Headers }> {
+  const response = await request(url);
+  return { bytes: await response.arrayBuffer(), headers: response.headers };
+}
+
+export type Shape = [number, number, number];
+
+export interface SeriesLayout {
+  series: number;
+  study_uid: string;
+  series_uid: string;
+  modality: string;
+  description: string;
+  patient_name: string;
+  patient_id: string;
+  study_date: string;
+  shape: Shape;
+  frames: { sop_uid: string; frame: number }[];
+  problem: string;
+}
+
+export interface Interaction {
+  tool: "box" | "click";
+  count: number;
+  plane?: string;
+  slice?: string;
+  slice_tolerance_mm?: number;
+  placement?: string;
+  tolerance?: { value: number; unit: string };
+}
+
+export interface ResolvedEntry {
+  key: string;
+  name: string;
+  score: number;
+  matched: string;
+  version_id: number;
+  instructions: string;
+  interaction: Interaction;
+}
+
+export interface EntrySummary {
+  key: string;
+  name: string;
+  modality: string;
+  active_version: { id: number; number: number } | null;
+}
+
+export interface PromptContent {
+  key: string;
+  name: string;
+  modality: string;
+  instructions: string;
+  interaction: Interaction;
+  image?: { window?: { level: number; width: number } };
+  display?: { colour?: string; opacity?: number };
+  engine?: { name: string; weights_sha256?: string };
+}
+
+export interface PromptVersion {
+  id: number;
+  key: string;
+  number: number;
+  state: string;
+  content: PromptContent;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  fraction: number;
+}
+
+export interface Job {
+  id: string;
+  series: number;
+  prompt_version: number;
+  structure_key: string;
+  engine: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  progress: Progress;
+  error: string;
+  result: number | null;
+}
+
+export interface MaskVersion {
+  number: number;
+  sha256: string;
+  shape: Shape;
+  voxel_count: number;
+  volume_ml: number;
+  created_by: string | null;
+  created_at: string;
+  note: string;
+}
+
+export interface Signature {
+  printed_name: string;
+  signer_username: string;
+  signed_at: string;
+  meaning: string;
+  meaning_display: string;
+  content_sha256: string;
+  reason: string;
+  manifestation: string;
+}
+
+export type ResultState = "ai_draft" | "edited" | "confirmed" | "rejected" | "superseded";
+
+export interface Result {
+  id: number;
+  job: string;
+  series: number;
+  structure_key: string;
+  prompt_version: number;
+  prompt: { name: string; colour: string | null; opacity: number | null; number: number };
+  state: ResultState;
+  provenance: Record<string, unknown>;
+  agreement: number | null;
+  flags: { code: string; message: string }[];
+  created_at: string;
+  mask_versions: MaskVersion[];
+  final_version: number | null;
+  signature: Signature | null;
+}
+
+export const urls = {
+  layout: (series: number) => `/api/v1/annotations/series/${series}/layout`,
+  metadata: (l: SeriesLayout) =>
+    `/api/v1/imaging/dicom-web/studies/${l.study_uid}/series/${l.series_uid}/metadata`,
+  frame: (l: SeriesLayout, sop: string, frame: number) =>
+    `/api/v1/imaging/dicom-web/studies/${l.study_uid}/series/${l.series_uid}` +
+    `/instances/${sop}/frames/${frame}`,
+  resolve: (text: string, modality: string) =>
+    `/api/v1/prompts/resolve/?q=${encodeURIComponent(text)}&modality=${encodeURIComponent(modality)}`,
+  entries: (modality: string) => `/api/v1/prompts/entries/?modality=${encodeURIComponent(modality)}`,
+  version: (id: number) => `/api/v1/prompts/versions/${id}/`,
+  jobs: "/api/v1/annotations/jobs",
+  job: (id: string) => `/api/v1/annotations/jobs/${id}`,
+  liveJobs: (series: number) => `/api/v1/annotations/jobs?series=${series}&status=queued,running`,
+  cancel: (id: string) => `/api/v1/annotations/jobs/${id}/cancel`,
+  results: (series: number) =>
+    `/api/v1/annotations/results?series=${series}&state=ai_draft,edited,confirmed,rejected`,
+  result: (id: number) => `/api/v1/annotations/results/${id}`,
+  mask: (id: number, version: number) => `/api/v1/annotations/results/${id}/mask?version=${version}`,
+  versions: (id: number) => `/api/v1/annotations/results/${id}/versions`,
+  confirm: (id: number) => `/api/v1/annotations/results/${id}/confirm`,
+  reject: (id: number) => `/api/v1/annotations/results/${id}/reject`,
+  record: (id: number) => `/annotations/results/${id}/`,
+};

@@ -1,0 +1,75 @@
+// What a radiology viewer prints around the image: patient and study, series, window/level
+// and zoom, slice number and position, and the patient-orientation letters at the edges.
+import { metaData, type Types } from "@cornerstonejs/core";
+import type { SeriesLayout } from "./api";
+import type { Stage } from "./setup";
+
+// DICOM patient axes (LPS): +x left, +y posterior, +z head.
+const AXES: [Types.Point3, string, string][] = [
+  [[1, 0, 0], "L", "R"],
+  [[0, 1, 0], "P", "A"],
+  [[0, 0, 1], "H", "F"],
+];
+
+function text(id: string, lines: string[]): void {
+  const element = document.getElementById(id);
+  if (element) element.textContent = lines.filter(Boolean).join("\n");
+}
+
+/** The letter of the patient direction that points most toward each screen edge. */
+export function orientationLetters(stage: Stage): Record<"top" | "bottom" | "left" | "right", string> {
+  const { viewport } = stage;
+  const camera = viewport.getCamera();
+  const centre = camera.focalPoint as Types.Point3;
+  const origin = viewport.worldToCanvas(centre);
+  const directions = AXES.map(([axis, plus, minus]) => {
+    const tip = viewport.worldToCanvas([
+      centre[0] + axis[0] * 10, centre[1] + axis[1] * 10, centre[2] + axis[2] * 10,
+    ]);
+    return { dx: tip[0] - origin[0], dy: tip[1] - origin[1], plus, minus };
+  });
+  const edge = (sx: number, sy: number) => {
+    const ranked = directions
+      .map((d) => ({ d, along: d.dx * sx + d.dy * sy }))
+      .filter(({ along }) => Math.abs(along) > 1e-3)
+      .sort((a, b) => Math.abs(b.along) - Math.abs(a.along));
+    const best = ranked[0];
+    if (!best) return "";
+    return best.along > 0 ? best.d.plus : best.d.minus;
+  };
+  return { right: edge(1, 0), left: edge(-1, 0), bottom: edge(0, 1), top: edge(0, -1) };
+}
+
+function sliceLocation(imageId: string): string {
+  const plane = metaData.get("imagePlaneModule", imageId) as
+    | { imagePositionPatient?: number[]; rowCosines?: number[]; columnCosines?: number[];
+        sliceThickness?: number }
+    | undefined;
+  const p = plane?.imagePositionPatient;
+  const r = plane?.rowCosines;
+  const c = plane?.columnCosines;
+  if (!p || !r || !c) return "";
+  const n = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
+  const location = p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
+  const thickness = plane?.sliceThickness ? `  thk ${plane.sliceThickness} mm` : "";
+  return `Loc ${location.toFixed(1)} mm${thickness}`;
+}
+
+export function updateCorners(stage: Stage, layout: SeriesLayout): void {
+  const { viewport } = stage;
+  const index = viewport.getCurrentImageIdIndex();
+  const imageId = stage.imageIds[index];
+  const voi = viewport.getProperties().voiRange;
+  const zoom = viewport.getZoom?.() ?? 1;
+  text("corner-tl", [layout.patient_name || "(no name)", layout.patient_id, layout.study_date]);
+  text("corner-tr", [layout.modality, layout.description]);
+  text("corner-bl", [
+    voi ? `W ${Math.round(voi.upper - voi.lower)}  L ${Math.round((voi.upper + voi.lower) / 2)}` : "",
+    `Zoom ${zoom.toFixed(2)}×`,
+  ]);
+  text("corner-br", [`Im ${index + 1} / ${stage.imageIds.length}`, sliceLocation(imageId)]);
+  const letters = orientationLetters(stage);
+  for (const edge of ["top", "bottom", "left", "right"] as const) {
+    text(`marker-${edge}`, [letters[edge]]);
+  }
+}

@@ -1,0 +1,95 @@
+// The prompt picker: approved entries for the series' modality, found by typing a name or a
+// synonym ("L kidney", "spleen"). Choosing one loads its approved content.
+import { getJson, urls, type EntrySummary, type PromptVersion, type ResolvedEntry } from "./api";
+
+interface Option {
+  name: string;
+  versionId: number;
+  hint: string;
+}
+
+export class PromptPicker {
+  private options: Option[] = [];
+  private timer = 0;
+  private query = 0;
+
+  constructor(
+    private readonly input: HTMLInputElement,
+    private readonly list: HTMLUListElement,
+    private readonly modality: string,
+    private readonly onChoose: (version: PromptVersion) => void,
+  ) {
+    input.addEventListener("input", () => {
+      window.clearTimeout(this.timer);
+      this.timer = window.setTimeout(() => void this.search(), 150);
+    });
+    input.addEventListener("focus", () => void this.search());
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && this.options.length) {
+        event.preventDefault();
+        void this.choose(this.options[0]);
+      } else if (event.key === "Escape") {
+        this.list.replaceChildren();
+      }
+    });
+  }
+
+  private async search(): Promise<void> {
+    const text = this.input.value.trim();
+    const query = ++this.query;
+    if (text) {
+      const found = await getJson<ResolvedEntry[]>(urls.resolve(text, this.modality));
+      if (query !== this.query) return;
+      this.options = found.map((e) => ({
+        name: e.name, versionId: e.version_id,
+        hint: e.matched.toLowerCase() !== e.name.toLowerCase() ? `“${e.matched}”` : "",
+      }));
+    } else {
+      const entries = await getJson<EntrySummary[]>(urls.entries(this.modality));
+      if (query !== this.query) return;
+      this.options = entries
+        .filter((e) => e.active_version)
+        .map((e) => ({ name: e.name, versionId: e.active_version!.id, hint: "" }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    }
+    this.render(text);
+  }
+
+  private render(text: string): void {
+    if (!this.options.length) {
+      const empty = document.createElement("li");
+      empty.className = "empty";
+      empty.textContent = text
+        ? `No approved ${this.modality} entry matches “${text}”.`
+        : `No approved entries for ${this.modality}.`;
+      this.list.replaceChildren(empty);
+      return;
+    }
+    this.list.replaceChildren(
+      ...this.options.map((option) => {
+        const item = document.createElement("li");
+        item.setAttribute("role", "option");
+        item.dataset.version = String(option.versionId);
+        item.textContent = option.name;
+        if (option.hint) {
+          const hint = document.createElement("span");
+          hint.className = "fineprint";
+          hint.textContent = ` ${option.hint}`;
+          item.appendChild(hint);
+        }
+        item.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          void this.choose(option);
+        });
+        return item;
+      }),
+    );
+  }
+
+  private async choose(option: Option): Promise<void> {
+    this.list.replaceChildren();
+    this.input.value = option.name;
+    this.input.blur();
+    this.onChoose(await getJson<PromptVersion>(urls.version(option.versionId)));
+  }
+}

@@ -1,0 +1,202 @@
+// The prompt layer: the box or clicks the chosen entry's interaction template asks for, drawn
+// on an SVG over the viewport and kept in image pixels (column, row) of their stack slice.
+import { metaData, utilities, type Types } from "@cornerstonejs/core";
+import type { Interaction } from "./api";
+import type { Stage } from "./setup";
+
+export interface SlicePrompt {
+  slice: number;
+  box?: [number, number, number, number];
+  points?: [number, number, number][];
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const MIN_BOX_SIDE_PX = 2;
+
+export class PromptLayer {
+  private template: Interaction | null = null;
+  private colour = "#ffd400";
+  private items: SlicePrompt[] = [];
+  private dragStart: [number, number] | null = null;
+  private dragNow: [number, number] | null = null;
+  /** performance.now() when the last box or click was released (bench/viewer_bench.py). */
+  lastRelease = 0;
+
+  constructor(
+    private readonly svg: SVGSVGElement,
+    private readonly stage: Stage,
+    private readonly onChange: () => void,
+  ) {
+    svg.addEventListener("pointerdown", (e) => this.down(e));
+    svg.addEventListener("pointermove", (e) => this.move(e));
+    svg.addEventListener("pointerup", (e) => this.up(e));
+    svg.addEventListener("contextmenu", (e) => e.preventDefault());
+    svg.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      stage.viewport.scroll(Math.sign(e.deltaY));
+    }, { passive: false });
+  }
+
+  setTemplate(template: Interaction | null, colour: string | null): void {
+    this.template = template;
+    this.colour = colour || "#ffd400";
+    this.clear();
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.svg.classList.toggle("active", enabled && this.template !== null);
+  }
+
+  get prompts(): SlicePrompt[] {
+    return this.items;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.redraw();
+    this.onChange();
+  }
+
+  /** What keeps the prompt from fitting the template; empty when it may be submitted. */
+  problems(): string[] {
+    const template = this.template;
+    if (!template) return ["Choose a structure first."];
+    const problems: string[] = [];
+    const plane = template.plane;
+    const seriesPlane = acquisitionPlane(this.stage.imageIds[0]);
+    if (plane && seriesPlane && plane !== seriesPlane) {
+      problems.push(`This protocol asks for the ${plane} plane; this series is ${seriesPlane}.`);
+    }
+    if (template.tool === "box") {
+      const count = this.items.filter((p) => p.box).length;
+      if (count !== template.count) {
+        const noun = template.count === 1 ? "box" : "boxes";
+        problems.push(`Draw exactly ${template.count} ${noun} (${count} drawn).`);
+      }
+    } else {
+      const count = this.items.reduce((n, p) => n + (p.points?.length ?? 0), 0);
+      if (count !== template.count) {
+        problems.push(`Place exactly ${template.count} click(s) (${count} placed).`);
+      }
+    }
+    return problems;
+  }
+
+  private imagePoint(event: PointerEvent): [number, number] {
+    const rect = this.svg.getBoundingClientRect();
+    const world = this.stage.viewport.canvasToWorld([
+      event.clientX - rect.left,
+      event.clientY - rect.top,
+    ]);
+    const imageId = this.stage.viewport.getCurrentImageId();
+    const [x, y] = utilities.worldToImageCoords(imageId, world) ?? [0, 0];
+    const [rows, cols] = imageSize(imageId);
+    return [clamp(x, 0, cols), clamp(y, 0, rows)];
+  }
+
+  private down(event: PointerEvent): void {
+    if (event.button !== 0 || !this.template) return;
+    this.svg.setPointerCapture(event.pointerId);
+    this.dragStart = this.dragNow = this.imagePoint(event);
+  }
+
+  private move(event: PointerEvent): void {
+    if (!this.dragStart) return;
+    this.dragNow = this.imagePoint(event);
+    this.redraw();
+  }
+
+  private up(event: PointerEvent): void {
+    if (!this.dragStart || !this.template) return;
+    const start = this.dragStart;
+    const end = this.imagePoint(event);
+    this.dragStart = this.dragNow = null;
+    const slice = this.stage.viewport.getCurrentImageIdIndex();
+    if (this.template.tool === "box") {
+      const box: [number, number, number, number] = [
+        Math.min(start[0], end[0]), Math.min(start[1], end[1]),
+        Math.max(start[0], end[0]), Math.max(start[1], end[1]),
+      ];
+      if (box[2] - box[0] < MIN_BOX_SIDE_PX || box[3] - box[1] < MIN_BOX_SIDE_PX) {
+        this.redraw();
+        return;
+      }
+      // One box per slice; with a one-box protocol, a new box replaces the old one.
+      this.items = this.items.filter((p) => p.slice !== slice && this.template!.count > 1);
+      this.items.push({ slice, box: box.map((v) => Math.round(v * 10) / 10) as typeof box });
+    } else {
+      const label = event.shiftKey ? 0 : 1;
+      const existing = this.items.find((p) => p.slice === slice);
+      const point: [number, number, number] = [end[0], end[1], label];
+      if (existing) existing.points!.push(point);
+      else this.items.push({ slice, points: [point] });
+    }
+    this.lastRelease = performance.now();
+    this.redraw();
+    this.onChange();
+  }
+
+  redraw(): void {
+    while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
+    const slice = this.stage.viewport.getCurrentImageIdIndex();
+    const imageId = this.stage.imageIds[slice];
+    for (const prompt of this.items.filter((p) => p.slice === slice)) {
+      if (prompt.box) this.drawBox(imageId, prompt.box, false);
+      for (const [x, y, label] of prompt.points ?? []) this.drawPoint(imageId, x, y, label);
+    }
+    if (this.dragStart && this.dragNow && this.template?.tool === "box") {
+      const [a, b] = [this.dragStart, this.dragNow];
+      this.drawBox(imageId, [a[0], a[1], b[0], b[1]], true);
+    }
+  }
+
+  private toCanvas(imageId: string, x: number, y: number): Types.Point2 {
+    const world = utilities.imageToWorldCoords(imageId, [x, y]);
+    return world ? this.stage.viewport.worldToCanvas(world) : [-1, -1];
+  }
+
+  private drawBox(imageId: string, box: number[], dragging: boolean): void {
+    const [x0, y0, x1, y1] = box;
+    const corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map(([x, y]) =>
+      this.toCanvas(imageId, x, y).join(","),
+    );
+    const polygon = document.createElementNS(SVG, "polygon");
+    polygon.setAttribute("points", corners.join(" "));
+    polygon.setAttribute("class", dragging ? "prompt-box dragging" : "prompt-box");
+    polygon.setAttribute("stroke", this.colour);
+    this.svg.appendChild(polygon);
+  }
+
+  private drawPoint(imageId: string, x: number, y: number, label: number): void {
+    const [cx, cy] = this.toCanvas(imageId, x, y);
+    const circle = document.createElementNS(SVG, "circle");
+    circle.setAttribute("cx", String(cx));
+    circle.setAttribute("cy", String(cy));
+    circle.setAttribute("r", "5");
+    circle.setAttribute("class", label ? "prompt-point inside" : "prompt-point outside");
+    this.svg.appendChild(circle);
+  }
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+function imageSize(imageId: string): [number, number] {
+  const pixel = metaData.get("imagePixelModule", imageId) as { rows: number; columns: number };
+  return [pixel.rows, pixel.columns];
+}
+
+/** axial, coronal or sagittal from the slice normal, or null when oblique or unknown. */
+export function acquisitionPlane(imageId: string): string | null {
+  const plane = metaData.get("imagePlaneModule", imageId) as
+    | { rowCosines?: number[]; columnCosines?: number[] }
+    | undefined;
+  const [r, c] = [plane?.rowCosines, plane?.columnCosines];
+  if (!r || !c) return null;
+  const normal = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
+  const axis = normal.map(Math.abs);
+  const largest = Math.max(...axis);
+  if (largest < 0.8) return null;
+  return ["sagittal", "coronal", "axial"][axis.indexOf(largest)];
+}

@@ -1,0 +1,109 @@
+// The result panel: which results the series has, and for the open one its state (a draft is
+// marked as such), flags, engine, model and prompt version, mask versions and signature.
+import { urls, type Result } from "./api";
+
+const STATE_LABEL: Record<Result["state"], string> = {
+  ai_draft: "AI draft",
+  edited: "Edited draft",
+  confirmed: "Confirmed",
+  rejected: "Rejected",
+  superseded: "Superseded",
+};
+
+export function isDraft(result: Result): boolean {
+  return result.state === "ai_draft" || result.state === "edited";
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K, text = "", className = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+export function renderResultList(
+  list: HTMLElement, results: Result[], openId: number | null, onOpen: (id: number) => void,
+): void {
+  if (!results.length) {
+    list.replaceChildren(element("li", "No results on this series yet.", "fineprint"));
+    return;
+  }
+  list.replaceChildren(
+    ...results.map((result) => {
+      const item = element("li");
+      const button = element("button", "", result.id === openId ? "result-link open" : "result-link");
+      button.type = "button";
+      button.dataset.result = String(result.id);
+      const swatch = element("span", "", "swatch");
+      swatch.style.background = result.prompt.colour ?? "#ffd400";
+      button.append(swatch, `${result.prompt.name} `, element("span", STATE_LABEL[result.state],
+        `state state-${result.state}`));
+      button.addEventListener("click", () => onOpen(result.id));
+      item.appendChild(button);
+      return item;
+    }),
+  );
+}
+
+export function renderResult(result: Result, shownVersion: number,
+                             onShowVersion: (n: number) => void): void {
+  const panel = document.getElementById("result")!;
+  panel.hidden = false;
+  panel.dataset.state = result.state;
+  panel.querySelector<HTMLElement>(".swatch")!.style.background = result.prompt.colour ?? "";
+  panel.querySelector(".name")!.textContent = result.prompt.name;
+  const state = panel.querySelector<HTMLElement>("h3 .state")!;
+  state.textContent = isDraft(result) ? `DRAFT · ${STATE_LABEL[result.state]}` : STATE_LABEL[result.state];
+  state.className = `state state-${result.state}`;
+  document.getElementById("draft-stamp")!.hidden = !isDraft(result);
+
+  const flags = document.getElementById("result-flags")!;
+  flags.replaceChildren(...result.flags.map((f) => element("p", `⚑ ${f.message || f.code}`, "flag")));
+  if (result.agreement !== null && result.agreement !== undefined) {
+    flags.appendChild(element("p", `Robustness agreement (Dice): ${result.agreement.toFixed(3)}`,
+      "fineprint"));
+  }
+
+  const p = result.provenance as Record<string, string | number | undefined>;
+  const rows: [string, string][] = [
+    ["Engine", `${p.engine ?? "?"} ${p.engine_version ?? ""}`.trim()],
+    ["Model weights", String(p.weights_sha256 ?? "").slice(0, 12)],
+    ["Prompt", `${result.structure_key} v${result.prompt.number}`],
+    ["Code", String(p.code_version ?? "").slice(0, 12)],
+  ];
+  document.getElementById("result-provenance")!.replaceChildren(
+    ...rows.map(([k, v]) => {
+      const row = element("tr");
+      row.append(element("th", k), element("td", v));
+      return row;
+    }),
+  );
+
+  const versions = document.getElementById("result-versions")!;
+  versions.replaceChildren(
+    ...result.mask_versions.map((v) => {
+      const item = element("li", "", v.number === shownVersion ? "shown" : "");
+      const link = element("a", `v${v.number}${v.number === 1 ? " (AI original)" : ""}`);
+      link.href = "#";
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        onShowVersion(v.number);
+      });
+      item.append(link, ` ${v.volume_ml.toFixed(1)} mL · ${v.created_by ?? "model"}`);
+      if (v.note) item.append(element("span", ` — ${v.note}`, "fineprint"));
+      return item;
+    }),
+  );
+
+  const signature = document.getElementById("result-signature")!;
+  signature.replaceChildren();
+  if (result.signature) {
+    const s = result.signature;
+    signature.appendChild(element("p",
+      `Signed by ${s.printed_name} on ${s.signed_at.replace("T", " ").slice(0, 19)} UTC — ` +
+      `meaning: ${s.meaning_display}${s.reason ? `; reason: ${s.reason}` : ""}`, "signature"));
+  }
+  (document.getElementById("result-record") as HTMLAnchorElement).href = urls.record(result.id);
+}

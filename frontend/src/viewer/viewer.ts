@@ -1,0 +1,136 @@
+// The viewer page: loads the series into a Cornerstone3D stack viewport and wires the prompt
+// picker, the prompt layer, job progress, the result overlay, editing and signing together.
+import { Enums } from "@cornerstonejs/core";
+import { configureApi, getJson, urls, type Job, type SeriesLayout } from "./api";
+import { updateCorners } from "./corners";
+import { bindShortcuts } from "./keyboard";
+import { PromptPanel } from "./promptpanel";
+import { PromptPicker } from "./picker";
+import { JobProgress } from "./progress";
+import { PromptLayer } from "./prompting";
+import { ResultView } from "./resultview";
+import { initCornerstone, loadImageIds, openStack } from "./setup";
+import { Tools, type PrimaryTool } from "./tools";
+import { Windowing } from "./windowing";
+
+const TOOLBAR: [PrimaryTool, string, string][] = [
+  ["windowLevel", "W/L", "W"], ["zoom", "Zoom", "Z"], ["pan", "Pan", "P"],
+  ["prompt", "Prompt", "B"], ["brush", "Brush", "D"], ["eraser", "Eraser", "E"],
+];
+
+function byId<T extends Element = HTMLElement>(id: string): T {
+  return document.getElementById(id) as unknown as T;
+}
+
+export async function startViewer(root: HTMLElement): Promise<void> {
+  configureApi(root.dataset.csrf ?? "");
+  const canEdit = root.dataset.canEdit === "1";
+  const layout = await getJson<SeriesLayout>(urls.layout(Number(root.dataset.series)));
+  await initCornerstone();
+  const imageIds = await loadImageIds(layout);
+  const stage = await openStack(byId("viewport"), imageIds, Math.floor(imageIds.length / 2));
+  byId("loading").hidden = true;
+  if (layout.problem) byId("loading").textContent = layout.problem;
+
+  const tools = new Tools();
+  const windowing = new Windowing(stage.viewport, layout.modality, byId("wl-preset"));
+  const buttons = new Map<PrimaryTool, HTMLButtonElement>();
+  for (const [tool, label, key] of TOOLBAR) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.title = `${label} (${key})`;
+    button.dataset.tool = tool;
+    button.addEventListener("click", () => useTool(tool));
+    byId("toolbar").appendChild(button);
+    buttons.set(tool, button);
+  }
+  const layer = new PromptLayer(byId<SVGSVGElement>("prompt-layer"), stage, () => panel?.update());
+  const results = new ResultView(stage, layout, canEdit, (editable) => {
+    buttons.get("brush")!.disabled = !editable;
+    buttons.get("eraser")!.disabled = !editable;
+    if (!editable && (tools.active === "brush" || tools.active === "eraser")) {
+      useTool("windowLevel");
+    }
+  });
+  const progress = new JobProgress(byId("job"), byId("job-progress"), byId("job-status"),
+    byId("job-cancel"), (job: Job) => {
+      panel?.update();
+      if (job.status === "succeeded" && job.result !== null) {
+        layer.clear();
+        void results.refresh(job.result);
+      }
+    });
+  const panel = canEdit
+    ? new PromptPanel(layout.series, layer, windowing, tools, progress)
+    : null;
+  buttons.get("prompt")!.disabled = !canEdit;
+  if (panel) {
+    new PromptPicker(byId("prompt-search"), byId("prompt-options"), layout.modality,
+      (version) => panel.choose(version));
+  }
+
+  function useTool(tool: PrimaryTool): void {
+    if (buttons.get(tool)?.disabled) return;
+    tools.use(tool);
+  }
+  tools.onChange((tool) => {
+    for (const [name, button] of buttons) button.classList.toggle("active", name === tool);
+    layer.setEnabled(tool === "prompt");
+  });
+  buttons.get("windowLevel")!.classList.add("active");
+
+  const brushSize = byId<HTMLInputElement>("brush-size");
+  const setBrush = (size: number) => {
+    brushSize.value = String(Math.min(40, Math.max(1, size)));
+    tools.setBrushSize(Number(brushSize.value));
+  };
+  brushSize.addEventListener("input", () => setBrush(Number(brushSize.value)));
+  stage.element.addEventListener("pointerdown", () => {
+    if ((tools.active === "brush" || tools.active === "eraser") && results.edit) {
+      results.edit.strokeStarting(stage.viewport.getCurrentImageIdIndex());
+    }
+  }, { capture: true });
+  window.addEventListener("pointerup", () => {
+    if ((tools.active === "brush" || tools.active === "eraser") && results.edit) {
+      results.edit.strokeEnded();
+    }
+  });
+
+  stage.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+    updateCorners(stage, layout);
+    layer.redraw();
+  });
+
+  bindShortcuts({
+    viewport: stage.viewport,
+    useTool,
+    preset: (i) => windowing.choose(i),
+    reset: () => {
+      stage.viewport.resetCamera();
+      windowing.reset();
+    },
+    invert: () => windowing.invert(),
+    toggleOverlay: () => results.toggleOverlay(),
+    brushSize: (delta) => setBrush(Number(brushSize.value) + delta),
+    undo: () => results.undo(),
+    save: () => void results.save(),
+    escape: () => useTool("windowLevel"),
+  });
+
+  const openResult = Number(root.dataset.openResult) || null;
+  await results.refresh(openResult);
+  setBrush(Number(brushSize.value));
+  const live = await getJson<{ results: Job[] }>(urls.liveJobs(layout.series));
+  if (live.results.length) progress.follow(live.results[0]);
+  updateCorners(stage, layout);
+
+  // For the browser tests and bench/viewer_bench.py: what is on screen, and when it got there.
+  Object.assign(window, {
+    medsamViewer: {
+      stage, layer, results, tools, progress,
+      slice: () => stage.viewport.getCurrentImageIdIndex(),
+    },
+  });
+  root.dataset.ready = "1";
+}
