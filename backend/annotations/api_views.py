@@ -128,6 +128,10 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ).prefetch_related("mask_versions__created_by", "transitions__actor"),
             self.request.user,
         )
+        # A reviewer cannot open a case here while its blinded QA reading is open.
+        from review.blinding import blinded_results
+
+        results = results.exclude(pk__in=blinded_results(self.request.user))
         params = self.request.query_params
         if params.get("series"):
             results = results.filter(series_id=params["series"])
