@@ -1,6 +1,7 @@
 """Counts and times every request, and writes one access log line per request that names the
 route pattern, never the concrete path or query (which may carry identifiers)."""
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -15,7 +16,10 @@ def route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "unmatched"
-    return "/" + match.route if match.route else (match.view_name or "unnamed")
+    if not match.route:
+        return match.view_name or "unnamed"
+    # Regular-expression routes (DRF routers) keep their anchors in the joined route.
+    return "/" + re.sub(r"(^|/)\^", r"\1", match.route).rstrip("$")
 
 
 class RequestMetricsMiddleware:

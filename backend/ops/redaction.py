@@ -21,7 +21,7 @@ _RULES = [
     # DICOM UIDs have five or more numeric components (IP addresses have four).
     (re.compile(r"(?<![\w.])[0-2](?:\.(?:0|[1-9]\d*)){4,}(?![\w.])"), "<uid>"),
     # DICOM person names: Family^Given^Middle
-    (re.compile(r"\b[\w'-]+(?:\^[\w' -]*)+"), "<name>"),
+    (re.compile(r"\b[\w'-]+(?:\^[\w'-]*)+"), "<name>"),
 ]
 DROPPED_ATTRIBUTES = ("request", "scope")
 STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
