@@ -58,7 +58,7 @@ def test_it_counts_requests_by_route_pattern(api_as):
     client = api_as("annotator")
     before = metric(client.get("/metrics").content.decode(), "medsam_http_requests_total",
                     method="GET", route="/api/v1/annotations/jobs", status="200") or 0
-    client.get("/api/v1/annotations/jobs?limit=5&study=1.2.840.99999.1.2.3")
+    client.get("/api/v1/annotations/jobs?limit=5&tag=1.2.840.99999.1.2.3")
     text = client.get("/metrics").content.decode()
     assert metric(text, "medsam_http_requests_total", method="GET",
                   route="/api/v1/annotations/jobs", status="200") == before + 1
