@@ -25,7 +25,7 @@ def _empty(figure: Figure, ax, title: str) -> bytes:
 
 def rates_chart(groups: list[GroupMetrics], title: str) -> bytes:
     """Stacked horizontal bars: accepted unchanged, edited, rejected, per group."""
-    figure = Figure(figsize=(7, 0.45 * max(len(groups), 2) + 1.2))
+    figure = Figure(figsize=(5, 0.4 * max(len(groups), 2) + 1.6))
     ax = figure.subplots()
     groups = [g for g in groups if g.decided]
     if not groups:
@@ -50,7 +50,7 @@ def rates_chart(groups: list[GroupMetrics], title: str) -> bytes:
 def dice_chart(groups: list[GroupMetrics], title: str) -> bytes:
     """Mean Dice (bar) and minimum Dice (marker) between the AI original and the confirmed
     mask, per group: 1.0 means clinicians kept the AI's mask as it was."""
-    figure = Figure(figsize=(7, 0.45 * max(len(groups), 2) + 1.2))
+    figure = Figure(figsize=(5, 0.4 * max(len(groups), 2) + 1.6))
     ax = figure.subplots()
     groups = [g for g in groups if g.dice_mean is not None]
     if not groups:
@@ -69,7 +69,7 @@ def dice_chart(groups: list[GroupMetrics], title: str) -> bytes:
 
 def trend_chart(periods: list[GroupMetrics], title: str) -> bytes:
     """Edit and reject rates per period, with reader agreement where there is any."""
-    figure = Figure(figsize=(7, 3.2))
+    figure = Figure(figsize=(5, 2.8))
     ax = figure.subplots()
     periods = [p for p in periods if p.decided]
     if not periods:

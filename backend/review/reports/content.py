@@ -16,8 +16,8 @@ RESULT_COLUMNS = (
     "result", "created_at", "state", "structure", "prompt_version", "prompt_sha256", "engine",
     "engine_version", "weights_sha256", "code_version", "series_uid", "mask_version",
     "ai_volume_ml", "final_volume_ml", "dice_ai_vs_final", "decision_signature",
-    "signed_by", "signed_at", "meaning", "signature_valid", "qa_state", "qa_reasons",
-    "qa_verdict", "qa_verdict_reason", "qa_review_signature", "qa_adjudication",
+    "decision_reason", "signed_by", "signed_at", "meaning", "signature_valid", "qa_state",
+    "qa_reasons", "qa_verdict", "qa_verdict_reason", "qa_review_signature", "qa_adjudication",
     "qa_adjudication_reason", "qa_adjudication_signature",
 )
 
@@ -46,13 +46,13 @@ def scope_of(report: AuditReport) -> metrics.Scope:
 
 def _signature_fields(sig, result: Result) -> dict:
     if sig is None:
-        return {"decision_signature": "", "signed_by": "", "signed_at": "", "meaning": "",
-                "signature_valid": ""}
+        return {}
     version = result.final_version
     check = (verify_signature(sig, version, version.sha256) if version is not None
              else signature_intact(sig))
     return {
         "decision_signature": sig.manifestation(),
+        "decision_reason": sig.reason,
         "signed_by": sig.printed_name,
         "signed_at": when(sig.signed_at),
         "meaning": sig.get_meaning_display(),

@@ -84,11 +84,10 @@ def _image(png: bytes, width: float) -> Image:
 
 def _chain_section(content: ReportContent, styles) -> list:
     chain = content.chain
-    state = "INTACT" if chain.intact else "BROKEN"
     return [
         Paragraph("Audit chain verification", styles["h2"]),
         _p(f"Verified when this report was generated ({when(content.generated_at)}): "
-           f"chain {state}, {chain.count} entries checked. {chain.message}.", styles["body"]),
+           f"{chain.message}.", styles["body"]),
         _p("Chain head hash (sha256 of the last entry checked):", styles["body"]),
         _p(chain.head_hash, styles["mono"]),
         Spacer(1, 2 * mm),
@@ -108,9 +107,9 @@ def _chain_section(content: ReportContent, styles) -> list:
 
 def _metrics_section(content: ReportContent, styles) -> list:
     header = ["Group", *(label for _, label in METRIC_COLUMNS)]
-    first = 48 * mm
+    first = 40 * mm
     widths = [first] + [(WIDTH - first) / len(METRIC_COLUMNS)] * len(METRIC_COLUMNS)
-    flow = [PageBreak(), Paragraph("Human-AI performance", styles["h2"]),
+    flow = [Paragraph("Human-AI performance", styles["h2"]),
             _p("Accept: confirmed unchanged; Edit: confirmed after edits; Reject: rejected "
                "(shares of decided results). Dice and |dV|: AI original against the confirmed "
                "mask. Agree: share of QA second readings that agreed; Reader Dice: "
@@ -135,20 +134,27 @@ def _metrics_section(content: ReportContent, styles) -> list:
     return flow
 
 
-RESULT_HEADER = ["Result", "Created", "Structure / prompt", "Engine / weights", "State",
+RESULT_HEADER = ["Result", "Created", "Prompt version", "Engine / weights", "State",
                  "Decision signature", "Valid", "Dice / volume AI -> final", "QA"]
-RESULT_WIDTHS = [12, 22, 32, 32, 18, 62, 14, 28, 47]
+RESULT_WIDTHS = [14, 22, 28, 32, 18, 64, 12, 28, 49]
 
 
 def _qa_text(line: dict) -> str:
     parts = [line["qa_state"] or "-"]
     if line["qa_verdict"]:
-        parts.append(f"verdict {line['qa_verdict']}: {line['qa_review_signature']}")
+        parts.append(f"{line['qa_verdict']}: {line['qa_review_signature']}")
         if line["qa_verdict_reason"]:
             parts.append(f"reason: {line['qa_verdict_reason']}")
     if line["qa_adjudication"]:
         parts.append(f"{line['qa_adjudication']}: {line['qa_adjudication_signature']}")
     return "; ".join(parts)
+
+
+def _decision_text(line: dict) -> str:
+    if not line["decision_signature"]:
+        return "-"
+    reason = line["decision_reason"]
+    return f"{line['decision_signature']}" + (f"; reason: {reason}" if reason else "")
 
 
 def _result_rows(content: ReportContent) -> list[list]:
@@ -157,9 +163,9 @@ def _result_rows(content: ReportContent) -> list[list]:
         change = (f"{line['dice_ai_vs_final']} / {line['ai_volume_ml']} -> "
                   f"{line['final_volume_ml']} mL" if line["dice_ai_vs_final"] != "" else "-")
         rows.append([
-            line["result"], line["created_at"], f"{line['structure']} / {line['prompt_version']}",
+            line["result"], line["created_at"], line["prompt_version"],
             f"{line['engine']} {line['engine_version']} / {str(line['weights_sha256'])[:12]}",
-            line["state"], line["decision_signature"] or "-", line["signature_valid"] or "-",
+            line["state"], _decision_text(line), line["signature_valid"] or "-",
             change, _qa_text(line),
         ])
     return rows
