@@ -85,10 +85,14 @@ def make_result(library, users):  # noqa: F811
     from annotations.confirmation import do_confirm_result, do_save_edit
     from annotations.execution import save_result
 
+    made = []
+
     def make(series, key, mask, *, edit=None, confirm=True, by="annotator"):
         version = library[key]
-        job, _ = do_submit_job(users[by], series, version,
-                               {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]})
+        # A new box each time: the same inputs would return the earlier job.
+        shift = len(made)
+        job, _ = do_submit_job(users[by], series, version, {
+            "prompts": [{"slice": 1, "box": [90 + shift, 100, 150 + shift, 140]}]})
         job = do_claim_job(job.pk, "test-worker@localhost")
         stats = masks.stats(mask, (1.5, 0.957, 0.957))
         provenance = {
@@ -102,6 +106,7 @@ def make_result(library, users):  # noqa: F811
             latest = do_save_edit(users[by], result, 1, edit, "corrected the edge").number
         if confirm:
             result = do_confirm_result(users[by], result, latest, PASSWORD)
+        made.append(result)
         return result
 
     return make

@@ -1,0 +1,128 @@
+"""A SEG drawn elsewhere becomes the reference masks of a series: matched to prompt entries by
+its codes, laid out like results' masks, compared with results (QA) and turned into a
+reference case for the robustness score."""
+import io
+
+import numpy as np
+import pytest
+from exports.comparison import robustness_case
+from exports.models import ReferenceMask
+
+from annotations import masks
+from audit.models import AuditEntry
+from tests.backend.exports.conftest import box_mask
+
+pytestmark = pytest.mark.django_db
+
+LEFT = box_mask(slice(100, 140), slice(150, 190), slice(0, 3))
+RIGHT = box_mask(slice(100, 140), slice(60, 100), slice(1, 4))
+SHIFTED = box_mask(slice(100, 140), slice(160, 200), slice(0, 3))
+
+
+def seg_bytes(api_as, results) -> bytes:
+    ids = ",".join(str(r.pk) for r in results)
+    response = api_as("annotator").get("/api/v1/exports/seg", {"results": ids})
+    assert response.status_code == 200
+    return response.content
+
+
+def upload(api_as, data: bytes, who="reviewer", **fields):
+    stream = io.BytesIO(data)
+    stream.name = "reference.dcm"
+    return api_as(who).post("/api/v1/exports/references", {"file": stream, **fields},
+                            format="multipart")
+
+
+@pytest.fixture
+def expert_seg(head_series, make_result, api_as):
+    """A two-kidney SEG (the 'expert' one), then the series' results rerun by the AI."""
+    left = make_result(head_series, "kidney-left-ct", LEFT)
+    right = make_result(head_series, "kidney-right-ct", RIGHT)
+    return seg_bytes(api_as, [left, right])
+
+
+def test_each_segment_becomes_the_reference_of_its_structure(expert_seg, head_series, api_as):
+    response = upload(api_as, expert_seg)
+    assert response.status_code == 201, response.json()
+    assert sorted(r["structure_key"] for r in response.json()) == [
+        "kidney-left-ct", "kidney-right-ct"]
+    left = ReferenceMask.objects.get(structure_key="kidney-left-ct")
+    assert left.series == head_series and left.source == "upload"
+    assert left.codes["laterality"]["meaning"] == "Left"
+    np.testing.assert_array_equal(masks.decode(left.data, tuple(left.shape)), LEFT)
+    right = ReferenceMask.objects.get(structure_key="kidney-right-ct")
+    np.testing.assert_array_equal(masks.decode(right.data, tuple(right.shape)), RIGHT)
+    assert right.sha256 == masks.content_sha256(RIGHT)
+    assert AuditEntry.objects.filter(action="reference.import").count() == 2
+
+
+def test_qa_compares_a_result_with_the_reference(expert_seg, head_series, make_result, api_as):
+    upload(api_as, expert_seg)
+    rerun = make_result(head_series, "kidney-left-ct", SHIFTED, confirm=False)
+    response = api_as("reviewer").get(f"/api/v1/exports/results/{rerun.pk}/comparison")
+    assert response.status_code == 200
+    expected = masks.dice(SHIFTED, LEFT)
+    assert response.json()["dice"] == pytest.approx(expected, abs=1e-4)
+    assert 0.5 < expected < 1.0
+    liver = make_result(head_series, "liver-ct", LEFT, confirm=False)
+    assert api_as("reviewer").get(
+        f"/api/v1/exports/results/{liver.pk}/comparison").status_code == 404
+
+
+def test_a_reference_is_a_robustness_case_with_its_truth(expert_seg, api_as):
+    upload(api_as, expert_seg)
+    case = robustness_case(ReferenceMask.objects.get(structure_key="kidney-left-ct"))
+    np.testing.assert_array_equal(case.truth, LEFT)
+    assert case.image.shape == LEFT.shape
+    assert case.slice_index in (0, 1, 2)
+    assert case.box == (150.0, 100.0, 189.0, 139.0)
+    assert case.spacing_zyx == pytest.approx((1.5, 0.957, 0.957), abs=1e-3)
+
+
+def test_importing_the_same_seg_again_changes_nothing(expert_seg, api_as):
+    assert upload(api_as, expert_seg).status_code == 201
+    again = upload(api_as, expert_seg)
+    assert again.status_code == 201
+    assert ReferenceMask.objects.count() == 2
+    assert AuditEntry.objects.filter(action="reference.import").count() == 2
+
+
+def test_a_different_reference_replaces_only_when_asked(expert_seg, head_series, make_result,
+                                                        api_as):
+    upload(api_as, expert_seg)
+    other = make_result(head_series, "kidney-left-ct", SHIFTED)
+    different = seg_bytes(api_as, [other])
+    refused = upload(api_as, different)
+    assert refused.status_code == 400
+    assert "already has a reference mask of kidney-left-ct" in refused.json()["replace"][0]
+    left = ReferenceMask.objects.get(structure_key="kidney-left-ct")
+    np.testing.assert_array_equal(masks.decode(left.data, tuple(left.shape)), LEFT)
+    assert upload(api_as, different, replace="true").status_code == 201
+    left = ReferenceMask.objects.get(structure_key="kidney-left-ct")
+    np.testing.assert_array_equal(masks.decode(left.data, tuple(left.shape)), SHIFTED)
+    entry = AuditEntry.objects.filter(action="reference.import").latest("seq")
+    assert entry.old_values["sha256"] == masks.content_sha256(LEFT)
+
+
+def test_unusable_files_are_refused_with_a_reason(expert_seg, api_as, sites):
+    garbage = upload(api_as, b"not dicom at all")
+    assert garbage.status_code == 400
+    assert garbage.json()["file"] == ["The file is not a readable DICOM file."]
+    elsewhere = upload(api_as, expert_seg, who="reviewer_outsider")
+    assert elsewhere.status_code == 400
+    assert "not among this site's images" in elsewhere.json()["file"][0]
+    assert upload(api_as, expert_seg, who="auditor").status_code == 403
+    assert not ReferenceMask.objects.exists()
+
+
+def test_a_segment_no_entry_matches_can_be_named(expert_seg, library, api_as):
+    from prompts.models import PromptVersion
+
+    PromptVersion.objects.filter(pk=library["kidney-right-ct"].pk).update(state="retired")
+    unmatched = upload(api_as, expert_seg)
+    assert unmatched.status_code == 400
+    assert "No approved prompt entry" in unmatched.json()["structures"][0]
+    assert "Right" in unmatched.json()["structures"][0]
+    named = upload(api_as, expert_seg, structures='{"2": "kidney-right-ct"}')
+    assert named.status_code == 201, named.json()
+    assert ReferenceMask.objects.count() == 2
