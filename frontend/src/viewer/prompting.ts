@@ -150,6 +150,13 @@ export class PromptLayer {
     }
   }
 
+  /** Page coordinates of image pixel (x, y) on the current slice (tests and bench). */
+  clientPoint(x: number, y: number): [number, number] {
+    const [cx, cy] = this.toCanvas(this.stage.viewport.getCurrentImageId(), x, y);
+    const rect = this.svg.getBoundingClientRect();
+    return [rect.left + cx, rect.top + cy];
+  }
+
   private toCanvas(imageId: string, x: number, y: number): Types.Point2 {
     const world = utilities.imageToWorldCoords(imageId, [x, y]);
     return world ? this.stage.viewport.worldToCanvas(world) : [-1, -1];

@@ -19,7 +19,12 @@ export async function initCornerstone(): Promise<void> {
   if (initialised) return;
   coreInit();
   toolsInit();
-  dicomImageLoader.init({ maxWebWorkers: 1 });
+  // The frames endpoint answers 406 to a bare "application/octet-stream" Accept (DRF content
+  // negotiation); "*/*" lets it send its multipart/related native frames.
+  dicomImageLoader.init({
+    maxWebWorkers: 1,
+    beforeSend: () => ({ Accept: "multipart/related; type=application/octet-stream, */*" }),
+  });
   initialised = true;
 }
 

@@ -47,7 +47,7 @@ export class SignDialog {
     const { decision, result, version } = this.pending;
     const reason = this.reason.value.trim();
     if (decision === "reject" && !reason) {
-      this.error.textContent = "Say why the result is rejected.";
+      this.error.textContent = "Give the reason for rejecting the result.";
       return;
     }
     if (!this.password.value) {
