@@ -3,12 +3,13 @@
     python -m model engines
     python -m model segment --input CT.nii.gz --slice 60 --box 40,50,200,210 \
         --window 40,80 --out mask.nii.gz [--engine litemedsam-int8] [--no-propagate] \
-        [--reference truth.nii.gz]
+        [--reference truth.nii.gz] [--checkpoint MedSAM2.pt  (for --engine medsam2*)]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from model.engines.base import EngineUnavailable, SegmentOptions
+from model.engines.medsam2 import CHECKPOINT_ENV
 from model.engines.registry import DEFAULT_CPU_ENGINE, engine_names, get_engine, list_engines
 from model.imaging import ImagingError, read_volume, volume_format, write_mask
 from model.postprocess import dice
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="segment the key slice only")
     segment.add_argument("--out", required=True, help="output mask, .nii.gz or .nrrd")
     segment.add_argument("--reference", help="a reference mask: print the Dice against it")
+    segment.add_argument("--checkpoint",
+                         help="MedSAM-2 checkpoint for the medsam2 engines (sets "
+                              "$MEDSAM2_CHECKPOINT for this run)")
     return parser
 
 
@@ -75,6 +80,10 @@ def _segment(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in .nii.gz, .nii or .nrrd, got {args.out!r}")
     if args.engine not in engine_names():
         raise UsageError(f"unknown engine {args.engine!r}; choose one of {engine_names()}")
+    if args.checkpoint:
+        if not Path(args.checkpoint).is_file():
+            raise UsageError(f"--checkpoint {args.checkpoint!r} does not exist")
+        os.environ[CHECKPOINT_ENV] = str(Path(args.checkpoint).resolve())
     if not Path(args.input).exists():
         raise UsageError(f"--input {args.input!r} does not exist")
     try:

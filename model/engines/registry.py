@@ -12,6 +12,7 @@ import torch
 
 from model.engines.base import Engine, EngineInfo, EngineUnavailable
 from model.engines.litemedsam import LiteMedSAMEngine, LiteMedSAMInt8Engine
+from model.engines.medsam2 import MedSAM2Engine, MedSAM2Int8Engine
 
 # The engine a site without a GPU uses unless a prompt library entry pins another.
 DEFAULT_CPU_ENGINE = "litemedsam-int8"
@@ -71,3 +72,5 @@ def get_engine(name: str, device: torch.device | str | None = None) -> Engine:
 
 register(LiteMedSAMEngine)
 register(LiteMedSAMInt8Engine)
+register(MedSAM2Engine)
+register(MedSAM2Int8Engine)

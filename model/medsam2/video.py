@@ -11,6 +11,7 @@ conditioning slice, as every prompt is a constraint an annotator set.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,13 +59,16 @@ class VolumePredictor:
         self._features: OrderedDict[int, FrameFeatures] = OrderedDict()
         self._cache_size = feature_cache_size
         self.frames_encoded = 0
+        self.seconds_encoding = 0.0
 
     def features(self, frame: int) -> FrameFeatures:
         cached = self._features.get(frame)
         if cached is None:
+            started = time.perf_counter()
             image = self.frames[frame].to(self.device, torch.float32)[None]
             cached = self.model.encode_image(image)
             self.frames_encoded += 1
+            self.seconds_encoding += time.perf_counter() - started
             self._features[frame] = cached
             while len(self._features) > self._cache_size:
                 self._features.popitem(last=False)
