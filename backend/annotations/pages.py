@@ -68,6 +68,11 @@ def result_page(request, pk: int):
         ).prefetch_related("mask_versions__created_by", "transitions__actor"),
         pk=pk, series__study__patient__site_id=request.user.site_id,
     )
+    from review.blinding import blinded_results
+
+    if blinded_results(request.user).filter(result=result.pk).exists():
+        raise PermissionDenied("This result is in a blinded QA reading; open it from the "
+                               "review queue.")
     return render(request, "annotations/result.html", {
         "result": result,
         "versions": result.mask_versions.all(),
