@@ -28,8 +28,8 @@ from .serializers import (
     MetricsQuerySerializer,
     PolicySerializer,
     QAItemSerializer,
+    QAReasonSerializer,
     ReaderMaskSerializer,
-    ReasonSerializer,
     ReportRequestSerializer,
     ReportSerializer,
     VerdictSerializer,
@@ -42,6 +42,11 @@ IsAuditor = HasRole.of(Role.AUDITOR)
 IsPromptAdmin = HasRole.of(Role.PROMPT_ADMIN)
 IsSiteAdmin = HasRole.of(Role.SITE_ADMIN)
 CanSeeMetrics = HasRole.of(Role.REVIEWER, Role.PROMPT_ADMIN, Role.AUDITOR, Role.SITE_ADMIN)
+
+
+def user_site(request) -> int | None:
+    """The signed-in user's site (None while the schema is generated without a user)."""
+    return getattr(request.user, "site_id", None)
 
 
 def mask_response(data: bytes, shape, sha256: str) -> HttpResponse:
@@ -59,7 +64,7 @@ class QAItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [IsReviewer]
 
     def get_queryset(self):
-        items = QAItem.objects.filter(site=self.request.user.site_id).select_related(
+        items = QAItem.objects.filter(site=user_site(self.request)).select_related(
             "result__series__study", "result__prompt_version__entry", "result__final_version",
             "result__decided_by", "result__signature", "result__job", "reviewer", "adjudicator",
             "review_signature", "adjudication_signature",
@@ -77,11 +82,11 @@ class QAItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Take the case: you become its second reader."""
         return self._respond(actions.do_start_review(request.user, self.get_object()))
 
-    @extend_schema(request=ReasonSerializer, responses=QAItemSerializer)
+    @extend_schema(request=QAReasonSerializer, responses=QAItemSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Hand the case back to the queue, with a reason."""
-        data = ReasonSerializer(data=request.data)
+        data = QAReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._respond(actions.do_release_review(request.user, self.get_object(),
                                                        data.validated_data["reason"]))
@@ -176,7 +181,7 @@ class AlertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return [HasRole.of(Role.PROMPT_ADMIN, Role.AUDITOR)()]
 
     def get_queryset(self):
-        alerts = PromptVersionAlert.objects.filter(site=self.request.user.site_id).select_related(
+        alerts = PromptVersionAlert.objects.filter(site=user_site(self.request)).select_related(
             "prompt_version__entry", "acknowledged_by")
         if self.request.query_params.get("open"):
             alerts = alerts.filter(acknowledged_at__isnull=True)
@@ -229,11 +234,11 @@ def watched_view(request):
     return Response(WatchSerializer(watches, many=True).data)
 
 
-@extend_schema(request=ReasonSerializer, responses={204: None})
+@extend_schema(request=QAReasonSerializer, responses={204: None})
 @api_view(["POST"])
 @permission_classes([IsSiteAdmin])
 def unwatch_view(request, user_id: int):
-    data = ReasonSerializer(data=request.data)
+    data = QAReasonSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     annotator = get_object_or_404(User, pk=user_id)
     actions.do_unwatch_annotator(request.user, request.user.site, annotator,
@@ -249,7 +254,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_field = "public_id"
 
     def get_queryset(self):
-        return AuditReport.objects.filter(site=self.request.user.site_id).select_related(
+        return AuditReport.objects.filter(site=user_site(self.request)).select_related(
             "requested_by", "annotator", "prompt_version__entry", "site")
 
     @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer})

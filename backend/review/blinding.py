@@ -36,7 +36,7 @@ def disclosure(item: QAItem, user) -> Disclosure:
 def blinded_results(user):
     """Results the user must not open through the annotations API while their QA case is
     open: every open case at the user's site that the user did not produce, for reviewers."""
-    if not user.has_role(Role.REVIEWER):
+    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)):
         return QAItem.objects.none().values("result")
     produced = (Q(result__job__created_by=user) | Q(result__decided_by=user)
                 | Q(result__mask_versions__created_by=user))

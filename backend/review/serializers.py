@@ -72,6 +72,8 @@ class QAItemSerializer(serializers.ModelSerializer):
                                                  read_only=True)
     flags = serializers.JSONField(source="result.flags", read_only=True)
     transitions = QATransitionSerializer(many=True, read_only=True)
+    mode = serializers.CharField(read_only=True, help_text="show_mask or independent")
+    adjudication = serializers.CharField(read_only=True, help_text="upheld, overturned or empty")
 
     class Meta:
         model = QAItem
@@ -116,7 +118,7 @@ class QAItemSerializer(serializers.ModelSerializer):
         return data
 
 
-class ReasonSerializer(serializers.Serializer):
+class QAReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -211,6 +213,8 @@ class ReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     requested_by = serializers.CharField(source="requested_by.get_printed_name", read_only=True)
     scope = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True,
+                                   help_text="queued, running, succeeded or failed")
     progress = serializers.SerializerMethodField()
     downloads = serializers.SerializerMethodField()
 
