@@ -150,6 +150,11 @@ def _source_frames(
 ) -> tuple[list[Dataset], np.ndarray]:
     """The source images as highdicom wants them and, per mask slice, its SEG frame index."""
     sources = [_with_patient_study_attributes(d) for d in sources]
+    if len(order) > 1 and hd.spatial.get_image_coordinate_system(sources[0]) is None:
+        raise SegExportError(
+            "The images carry no position in the patient (a cine loop or photographs), so a "
+            "SEG can only cover one of them; export this series as NIfTI instead."
+        )
     multi = [int(getattr(d, "NumberOfFrames", 1) or 1) > 1 for d in sources]
     if not any(multi):
         return [sources[ref.dataset_index] for ref in order], np.arange(len(order))

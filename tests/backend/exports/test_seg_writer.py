@@ -2,6 +2,7 @@
 mask that does not fit the series is refused with a reason."""
 import io
 
+import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
@@ -14,6 +15,7 @@ from exports.seg import (
     SegOptions,
     build_seg,
 )
+from pydicom.data import get_testdata_file
 
 from model.imaging import plan_series
 from tests.backend.exports.conftest import ct_series_files
@@ -74,3 +76,33 @@ def test_a_mask_that_does_not_fit_the_series_is_refused():
     with pytest.raises(SegExportError, match="the series has 3 slices"):
         build_seg(sources, plan_series(sources).order,
                   [cup_segment(np.zeros((2, 16, 16), np.uint8))], SegOptions(creator="Doe^J"))
+
+
+def test_a_multi_frame_source_is_referenced_frame_by_frame(tmp_path):
+    """A real enhanced CT (pydicom-data ``eCT_Supplemental``): one file, several frames."""
+    source = pydicom.dcmread(get_testdata_file("eCT_Supplemental.dcm"), stop_before_pixels=True)
+    order = plan_series([source]).order
+    mask = np.zeros((len(order), source.Rows, source.Columns), np.uint8)
+    for k in range(len(order)):
+        mask[k, 100 + 9 * k:200, 50:300 - 7 * k] = 1
+    codes = structure_codes({"structure": {"category": ANATOMY, "type": {
+        "code": "12738006", "scheme": "SCT", "meaning": "Brain"}}})
+    segment = Segment(mask, "Brain", codes, AlgorithmType.SEMIAUTOMATIC, ALGORITHM)
+    seg = build_seg([source], order, [segment], SegOptions(creator="Doe^Jane"))
+    path = tmp_path / "mr.dcm"
+    seg.save_as(path)
+    findings = dciodvfy(path)
+    assert findings.errors == [], findings.output
+    read = hd.seg.segread(path)
+    frames = read.get_pixels_by_source_frame(
+        str(source.SOPInstanceUID), [ref.frame_index + 1 for ref in order], segment_numbers=[1],
+        dtype=np.uint8)
+    np.testing.assert_array_equal(frames[..., 0], mask)
+
+
+def test_a_cine_loop_without_positions_is_refused_with_a_reason():
+    source = pydicom.dcmread(get_testdata_file("OBXXXX1A_2frame.dcm"), stop_before_pixels=True)
+    order = plan_series([source]).order
+    mask = np.zeros((len(order), source.Rows, source.Columns), np.uint8)
+    with pytest.raises(SegExportError, match="no position in the patient.*NIfTI"):
+        build_seg([source], order, [cup_segment(mask)], SegOptions(creator="Doe^Jane"))
