@@ -2,6 +2,7 @@
 its codes, laid out like results' masks, compared with results (QA) and turned into a
 reference case for the robustness score."""
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +127,30 @@ def test_a_segment_no_entry_matches_can_be_named(expert_seg, library, api_as):
     named = upload(api_as, expert_seg, structures='{"2": "kidney-right-ct"}')
     assert named.status_code == 201, named.json()
     assert ReferenceMask.objects.count() == 2
+
+
+def test_references_are_written_as_cases_the_robustness_command_reads(expert_seg, api_as,
+                                                                     tmp_path):
+    from django.core.management import call_command
+
+    from prompts.management.commands.prompt_library import _case
+
+    upload(api_as, expert_seg)
+    out = io.StringIO()
+    call_command("reference_cases", "kidney-right-ct", "--site", "home", "-o", str(tmp_path),
+                 stdout=out)
+    written = [Path(line) for line in out.getvalue().split()]
+    assert len(written) == 1
+    case = _case(written[0])
+    np.testing.assert_array_equal(case.truth, RIGHT)
+    assert case.box == (60.0, 100.0, 99.0, 139.0)
+    assert case.image.shape == RIGHT.shape
+
+
+def test_a_real_seg_of_images_we_do_not_hold_is_refused(api_as, library):
+    from pydicom.data import get_testdata_file
+
+    with open(get_testdata_file("liver_1frame.dcm"), "rb") as stream:
+        response = upload(api_as, stream.read())
+    assert response.status_code == 400
+    assert "not among this site's images" in response.json()["file"][0]
