@@ -113,24 +113,30 @@ def _referenced_series(seg: hd.seg.Segmentation, site) -> Series:
 
 
 def _masks_in_volume_order(seg: hd.seg.Segmentation, headers: Sequence[Dataset]) -> dict:
+    """Each segment's mask over the series, frames the SEG does not cover left empty; a
+    fractional segment counts where its value is at least one half."""
     plan = plan_series(headers)
     numbers = list(seg.get_segment_numbers())
-    if len(headers) == 1 and len(plan.order) > 1:
-        uid = str(headers[0].SOPInstanceUID)
-        frames = seg.get_pixels_by_source_frame(
-            uid, [ref.frame_index + 1 for ref in plan.order], segment_numbers=numbers,
-            dtype=np.uint8,
-        )
-    else:
-        uids = [str(headers[ref.dataset_index].SOPInstanceUID) for ref in plan.order]
-        frames = seg.get_pixels_by_source_instance(uids, segment_numbers=numbers,
-                                                   dtype=np.uint8)
+    options = {"segment_numbers": numbers, "dtype": np.float32,
+               "assert_missing_frames_are_empty": True}
+    try:
+        if len(headers) == 1 and len(plan.order) > 1:
+            frames = seg.get_pixels_by_source_frame(
+                str(headers[0].SOPInstanceUID), [ref.frame_index + 1 for ref in plan.order],
+                **options)
+        else:
+            uids = [str(headers[ref.dataset_index].SOPInstanceUID) for ref in plan.order]
+            frames = seg.get_pixels_by_source_instance(uids, **options)
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise ReferenceImportError(
+            {"file": f"The SEG frames cannot be laid over the series images: {exc}"}
+        ) from None
     if frames.shape[1:3] != (plan.rows, plan.cols):
         raise ReferenceImportError(
             {"file": f"The SEG frames are {frames.shape[1]}x{frames.shape[2]}; the series "
              f"images are {plan.rows}x{plan.cols}."}
         )
-    return {n: np.ascontiguousarray(frames[..., i] > 0, dtype=np.uint8)
+    return {n: np.ascontiguousarray(frames[..., i] >= 0.5, dtype=np.uint8)
             for i, n in enumerate(numbers)}
 
 

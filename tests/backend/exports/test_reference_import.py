@@ -154,3 +154,41 @@ def test_a_real_seg_of_images_we_do_not_hold_is_refused(api_as, library):
         response = upload(api_as, stream.read())
     assert response.status_code == 400
     assert "not among this site's images" in response.json()["file"][0]
+
+
+def test_a_manual_seg_of_some_slices_from_another_tool_lays_over_the_series(head_series,
+                                                                            library, api_as):
+    import highdicom as hd
+    import pydicom
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+
+    from imaging.models import Instance
+    from model.imaging import plan_series
+
+    headers = [pydicom.dcmread(i.file.path) for i in Instance.objects.filter(series=head_series)]
+    order = [headers[ref.dataset_index] for ref in plan_series(headers).order]
+    drawn = np.zeros((2, 256, 256), bool)
+    drawn[0, 50:90, 60:120] = True
+    drawn[1, 55:95, 70:130] = True
+    seg = hd.seg.Segmentation(
+        source_images=order[1:3], pixel_array=drawn, segmentation_type="BINARY",
+        segment_descriptions=[hd.seg.SegmentDescription(
+            1, "Liver (expert)", codes.SCT.Organ, codes.SCT.Liver, "MANUAL")],
+        series_instance_uid=generate_uid(), series_number=50, sop_instance_uid=generate_uid(),
+        instance_number=1, manufacturer="Other tool", manufacturer_model_name="Editor",
+        software_versions="1", device_serial_number="1",
+    )
+    response = upload(api_as, pydicom_bytes(seg))
+    assert response.status_code == 201, response.json()
+    reference = ReferenceMask.objects.get()
+    assert reference.structure_key == "liver-ct" and reference.label == "Liver (expert)"
+    expected = np.zeros((4, 256, 256), np.uint8)
+    expected[1:3] = drawn
+    np.testing.assert_array_equal(masks.decode(reference.data, tuple(reference.shape)), expected)
+
+
+def pydicom_bytes(dataset) -> bytes:
+    stream = io.BytesIO()
+    dataset.save_as(stream, enforce_file_format=True)
+    return stream.getvalue()
