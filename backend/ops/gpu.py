@@ -9,11 +9,18 @@ class GpuMemoryCollector:
     def __init__(self, torch_module=None) -> None:
         self._torch = torch_module
 
+    def describe(self):
+        """Nothing to say before a scrape (registration must not touch torch)."""
+        return []
+
     def _cuda(self):
         torch = self._torch or sys.modules.get("torch")
-        if torch is None or not torch.cuda.is_available():
+        # Another thread may be importing torch right now (the heartbeat lists engines).
+        cuda = getattr(torch, "cuda", None)
+        try:
+            return cuda if cuda is not None and cuda.is_available() else None
+        except AttributeError:
             return None
-        return torch.cuda
 
     def collect(self):
         cuda = self._cuda()
