@@ -24,6 +24,11 @@ export class PromptPicker {
       this.timer = window.setTimeout(() => void this.search(), 150);
     });
     input.addEventListener("focus", () => void this.search());
+    input.addEventListener("blur", () => {
+      window.clearTimeout(this.timer);
+      this.query++;
+      window.setTimeout(() => this.list.replaceChildren(), 150);
+    });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && this.options.length) {
         event.preventDefault();
@@ -87,6 +92,8 @@ export class PromptPicker {
   }
 
   private async choose(option: Option): Promise<void> {
+    window.clearTimeout(this.timer);
+    this.query++;
     this.list.replaceChildren();
     this.input.value = option.name;
     this.input.blur();

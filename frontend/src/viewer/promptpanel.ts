@@ -50,7 +50,9 @@ export class PromptPanel {
     this.root.querySelector(".chosen-name strong")!.textContent = content.name;
     this.root.querySelector(".version")!.textContent =
       `v${version.number} · ${content.engine?.name ?? ""}`;
-    this.root.querySelector(".instructions")!.textContent = content.instructions;
+    // Source files wrap lines by hand; a blank line is a paragraph break.
+    this.root.querySelector(".instructions")!.textContent =
+      content.instructions.trim().replace(/([^\n])\n(?!\n)/g, "$1 ");
     this.root.querySelector(".rule")!.textContent =
       `${describeRule(content.interaction)} ${content.interaction.placement ?? ""}`;
     this.layer.setTemplate(content.interaction, content.display?.colour ?? null);

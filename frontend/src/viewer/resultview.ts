@@ -127,12 +127,13 @@ export class ResultView {
     if (!this.edit?.hasChanges || !this.result) return;
     const saved = await this.edit.save("Edited with brush and eraser in the viewer");
     if (saved) {
-      const fresh = await getJson<Result>(urls.result(this.result.id));
-      this.result = fresh;
+      // The version just saved is the one on screen and the one a signature will cover.
+      const current = this.result;
       this.shownVersion = saved.number;
-      this.results = this.results.map((r) => (r.id === fresh.id ? fresh : r));
-      renderResult(fresh, saved.number, (n) => void this.open(fresh.id, n));
-      renderResultList(document.getElementById("result-list")!, this.results, fresh.id,
+      this.result = { ...current, state: "edited", mask_versions: [...current.mask_versions, saved] };
+      this.results = this.results.map((r) => (r.id === current.id ? this.result! : r));
+      renderResult(this.result, saved.number, (n) => void this.open(current.id, n));
+      renderResultList(document.getElementById("result-list")!, this.results, current.id,
         (chosen) => void this.open(chosen));
     }
   }
@@ -140,12 +141,18 @@ export class ResultView {
   private decide(decision: "confirm" | "reject"): void {
     if (!this.result) return;
     if (this.edit?.hasChanges) {
-      document.getElementById("edit-status")!.textContent =
+      document.getElementById("decision-status")!.textContent =
         "Save or undo your edit before signing: a signature covers a saved version.";
       return;
     }
     const latest = this.result.mask_versions.at(-1)!.number;
-    this.signDialog.open(decision, this.result, latest);
+    if (this.shownVersion !== latest) {
+      document.getElementById("decision-status")!.textContent =
+        `You are looking at version ${this.shownVersion}; open version ${latest} to sign it.`;
+      return;
+    }
+    document.getElementById("decision-status")!.textContent = "";
+    this.signDialog.open(decision, this.result, this.shownVersion);
   }
 
   clear(): void {

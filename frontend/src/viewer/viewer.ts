@@ -86,15 +86,17 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     tools.setBrushSize(Number(brushSize.value));
   };
   brushSize.addEventListener("input", () => setBrush(Number(brushSize.value)));
-  stage.element.addEventListener("pointerdown", () => {
-    if ((tools.active === "brush" || tools.active === "eraser") && results.edit) {
+  let stroking = false;
+  stage.element.addEventListener("pointerdown", (event) => {
+    if (event.button === 0 && (tools.active === "brush" || tools.active === "eraser")
+        && results.edit) {
+      stroking = true;
       results.edit.strokeStarting(stage.viewport.getCurrentImageIdIndex());
     }
   }, { capture: true });
   window.addEventListener("pointerup", () => {
-    if ((tools.active === "brush" || tools.active === "eraser") && results.edit) {
-      results.edit.strokeEnded();
-    }
+    if (stroking) results.edit?.strokeEnded();
+    stroking = false;
   });
 
   stage.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
