@@ -108,13 +108,14 @@ def build_seg(
     if not segments:
         raise SegExportError("Nothing to export: give at least one confirmed result.")
     source_images, frame_of_slice = _source_frames(sources, order)
-    stacked = np.zeros((len(frame_of_slice), *segments[0].mask.shape[1:], len(segments)),
-                       dtype=bool)
+    expected = (len(order), int(sources[0].Rows), int(sources[0].Columns))
+    stacked = np.zeros((len(frame_of_slice), *expected[1:], len(segments)), dtype=bool)
     for number, segment in enumerate(segments):
-        if segment.mask.shape != segments[0].mask.shape or segment.mask.shape[0] != len(order):
+        if segment.mask.shape != expected:
             raise SegExportError(
                 f"The mask of {segment.label!r} has shape {segment.mask.shape}; the series "
-                f"has {len(order)} slices of {segments[0].mask.shape[1:]}."
+                f"is {expected}. Images were added or removed after the result; segment the "
+                "series again."
             )
         stacked[frame_of_slice, ..., number] = segment.mask.astype(bool)
     if options.seg_type is SegType.LABELMAP and np.any(stacked.sum(axis=-1) > 1):

@@ -73,7 +73,7 @@ def test_a_scheme_that_is_neither_snomed_nor_ours_is_refused():
 
 def test_a_mask_that_does_not_fit_the_series_is_refused():
     sources = headers()
-    with pytest.raises(SegExportError, match="the series has 3 slices"):
+    with pytest.raises(SegExportError, match=r"the series is \(3, 16, 16\)"):
         build_seg(sources, plan_series(sources).order,
                   [cup_segment(np.zeros((2, 16, 16), np.uint8))], SegOptions(creator="Doe^J"))
 
