@@ -69,10 +69,12 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     from model.engines.base import SegmentationCancelled
 
     started = time.monotonic()
+    stages: dict[str, float] = {}
     content = job.prompt_version.content
     volume = volume_loader(job.series)
     spacing_zyx = (volume.spacing[2], volume.spacing[1], volume.spacing[0])
     engine = engine_loader(job.engine)
+    stages["load"] = time.monotonic() - started
     pin = content["engine"].get("weights_sha256")
     if pin and pin != engine.weights_sha256:
         raise PermanentJobError(
@@ -108,12 +110,15 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         )
     except SegmentationCancelled:
         return None
+    stages["engine"] = time.monotonic() - started - stages["load"]
     mask = np.asarray(outcome.mask, dtype=np.uint8)
     stats = masks.stats(mask, spacing_zyx)
     flags = plausibility_flags(content, stats, mask, spacing_zyx)
     flags += prompt_slice_flag(content, mask, prompts, spacing_zyx)
+    checked = time.monotonic()
     agreement = agreement_on_key_slice(engine, volume.voxels, content, prompts[0], mask,
                                        spacing_zyx)
+    stages["agreement"] = time.monotonic() - checked
     if agreement is not None and agreement.flagged:
         flags.append({
             "code": "low_agreement",
@@ -138,6 +143,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         },
         "stop_reasons": outcome.stop_reasons,
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
+        "stages": {k: round(v, 3) for k, v in stages.items()},
         "duration_seconds": round(time.monotonic() - started, 3),
         "worker": job.worker,
         "attempt": job.attempts,

@@ -9,8 +9,6 @@ largest region after a 3-pixel erosion, grown back and hole-filled, per slice.
 from __future__ import annotations
 
 import os
-import plistlib
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +16,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-CRANIUM = Path("/usr/share/doc/invesalius-examples/examples/Cranium.inv3")
+from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
+
+CRANIUM = DEBIAN_HEAD_CT
 APT_PACKAGE = "invesalius-examples"
 BRAIN_WINDOW = (40.0, 80.0)
 BRAIN_SLICES = range(45, 92)
@@ -41,14 +41,9 @@ def require_cranium() -> Path:
 
 
 def load_head_ct(path: Path) -> HeadCT:
-    with tarfile.open(path, "r:gz") as archive:
-        members = {Path(m.name).name: m for m in archive.getmembers()}
-        main = plistlib.loads(archive.extractfile(members["main.plist"]).read())
-        raw = archive.extractfile(members[main["matrix"]["filename"]]).read()
-    shape = tuple(main["matrix"]["shape"])
-    hu = np.frombuffer(raw, dtype=main["matrix"]["dtype"]).reshape(shape).astype(np.float32)
-    x_mm, y_mm, z_mm = (float(v) for v in main["spacing"])
-    return HeadCT(hu=hu, spacing_zyx=(z_mm, y_mm, x_mm))
+    volume = read_inv3(path)
+    col_mm, row_mm, slice_mm = volume.spacing
+    return HeadCT(hu=volume.voxels, spacing_zyx=(slice_mm, row_mm, col_mm))
 
 
 def brain_mask(hu_slice: np.ndarray) -> np.ndarray:
