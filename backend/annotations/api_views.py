@@ -36,6 +36,18 @@ from .serializers import (
 CanSeeResults = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN)
 
 
+def id_param(params, name: str) -> int | None:
+    """An integer query parameter, or a 400 naming it."""
+    from rest_framework.exceptions import ValidationError
+
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise ValidationError({name: f"{name} must be a whole number, not {value[:40]!r}."})
+    return int(value)
+
+
 def site_filter(queryset, user, path="series__study__patient__site"):
     site_id = getattr(user, "site_id", None)
     return queryset.filter(**{path: site_id}) if site_id else queryset.none()
@@ -66,14 +78,15 @@ class JobViewSet(
         jobs = site_filter(Job.objects.select_related("created_by", "series", "result"),
                            self.request.user)
         params = self.request.query_params
-        if params.get("study"):
-            jobs = jobs.filter(series__study_id=params["study"])
-        if params.get("series"):
-            jobs = jobs.filter(series_id=params["series"])
+        if (study := id_param(params, "study")) is not None:
+            jobs = jobs.filter(series__study_id=study)
+        if (series := id_param(params, "series")) is not None:
+            jobs = jobs.filter(series_id=series)
         if params.get("status"):
             jobs = jobs.filter(status__in=params["status"].split(","))
-        if params.get("user"):
-            user = self.request.user.pk if params["user"] == "me" else params["user"]
+        if params.get("user") == "me":
+            jobs = jobs.filter(created_by_id=self.request.user.pk)
+        elif (user := id_param(params, "user")) is not None:
             jobs = jobs.filter(created_by_id=user)
         return jobs
 
@@ -133,8 +146,8 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
         results = results.exclude(pk__in=blinded_results(self.request.user))
         params = self.request.query_params
-        if params.get("series"):
-            results = results.filter(series_id=params["series"])
+        if (series := id_param(params, "series")) is not None:
+            results = results.filter(series_id=series)
         if params.get("state"):
             results = results.filter(state__in=params["state"].split(","))
         return results
@@ -148,9 +161,9 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """The mask as bit-packed, zlib-compressed bytes (C order, shape in ``X-Mask-Shape``
         as slices,rows,cols). Inflate, unpack bits most-significant first, reshape."""
         result = self.get_object()
-        number = request.query_params.get("version")
+        number = id_param(request.query_params, "version")
         versions = result.mask_versions.all()
-        if number:
+        if number is not None:
             version = get_object_or_404(versions, number=number)
         else:
             version = versions.order_by("-number").first()

@@ -128,3 +128,10 @@ def test_it_filters_the_job_list(api_as, library, make_head_series):
     assert client.get(f"/api/v1/annotations/jobs?series={one.pk}").json()["count"] == 1
     assert client.get("/api/v1/annotations/jobs?status=queued&user=me").json()["count"] == 2
     assert client.get("/api/v1/annotations/jobs?status=running").json()["count"] == 0
+
+
+@pytest.mark.parametrize("query", ["series=abc", "study=1;drop", "user=x", "series=-1"])
+def test_a_malformed_filter_is_a_400_that_names_it(api_as, query):
+    response = api_as("annotator").get(f"/api/v1/annotations/jobs?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
