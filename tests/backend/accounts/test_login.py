@@ -95,3 +95,24 @@ def test_the_api_answers_401_after_inactivity(client, users, settings):
     response = client.get("/api/v1/accounts/me")
     assert response.status_code == 401
     assert "inactivity" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role, shown, hidden",
+    [
+        ("annotator", ["Worklist", "Prompt library"], ["QA queue", "Audit trail", "Reports"]),
+        ("reviewer", ["QA queue", "Metrics"], ["Audit trail"]),
+        ("auditor", ["Audit trail", "Reports", "Metrics"], ["QA queue"]),
+        ("prompt_admin", ["Prompt library", "Metrics"], ["QA queue", "Audit trail"]),
+    ],
+)
+def test_the_home_page_offers_each_role_its_work(browser_as, role, shown, hidden):
+    import re
+
+    page = browser_as(role).get("/").content.decode()
+    links = re.findall(r">([^<>]+)</a>", page)
+    for name in shown:
+        assert name in links, (name, links)
+    for name in hidden:
+        assert name not in links, (name, links)
