@@ -1,0 +1,195 @@
+"""Time from box release to overlay drawn, measured in the browser (headless Chromium).
+
+Starts a private embedded deployment in a temporary folder (SQLite, file-system broker, the
+web server on 127.0.0.1 and one real worker on the default engine), ingests slices of the
+real head CT (Debian invesalius-examples), then drives the viewer like an annotator: pick the
+liver protocol by typing, drag the box, press Segment, and wait for the labelmap to render.
+The time is the page's own clock: ``performance.now()`` at pointer release to the first
+IMAGE_RENDERED after the mask is loaded into the labelmap (the viewer polls the job every
+0.4 s, so each figure includes up to that much polling delay).
+
+Cases, median of --repeat runs each:
+  2D uncached    a one-slice series the worker has not embedded yet
+  2D cached      the same one-slice series again, box moved by a pixel (embedding cached)
+  propagation    a --slices slice series, box on the middle slice, propagated both ways
+
+    .venv/bin/python bench/viewer_bench.py [--repeat 3] [--slices 60] [--screenshot docs/viewer.png]
+"""
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
+PASSWORD = "bench-viewer-pass-42!"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup(var_dir: Path):
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "MEDSAM_VAR_DIR": str(var_dir),
+        "MEDSAM_WORKER_HEARTBEAT_SECONDS": "1",
+    })
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group
+
+    from accounts.management.commands.seed_roles import seed_roles
+    from accounts.models import Site, User
+    from prompts.actions.exchange import do_load_library
+    from prompts.source import read_library
+
+    seed_roles()
+    site = Site.objects.create(code="bench", name="Bench Hospital")
+    user = User.objects.create_user("bench_annotator", password=PASSWORD, site=site,
+                                    printed_name="Dr. Bench Annotator")
+    user.groups.set(Group.objects.filter(name="annotator"))
+    do_load_library(site, read_library()[0])
+    return site, user
+
+
+def head_series(site, user, first: int, count: int, patient: str):
+    import io
+
+    from imaging.actions import do_ingest
+    from imaging.demo import _dataset_bytes
+    from imaging.models import Series
+    from model.imaging import Volume
+    from model.imaging.dicom_export import volume_to_datasets
+    from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
+
+    head = read_inv3(DEBIAN_HEAD_CT)
+    part = Volume(head.voxels[first:first + count].copy(), head.affine, "CT")
+    files = [_dataset_bytes(d) for d in volume_to_datasets(
+        part, patient_id=patient, patient_name=f"Bench^{patient}", modality="CT",
+        series_description=f"Head CT {count} slices")]
+    do_ingest([(f"{i}.dcm", io.BytesIO(b), len(b)) for i, b in enumerate(files)], site=site,
+              actor=user)
+    series = Series.objects.get(study__patient__patient_id=patient)
+    return series, brain_box(part.voxels[count // 2]), count // 2
+
+
+def brain_box(hu) -> list[float]:
+    import numpy as np
+    from scipy import ndimage
+
+    soft = ndimage.binary_opening((hu > 0) & (hu < 80), iterations=3)
+    labels, _ = ndimage.label(soft)
+    largest = labels == (np.bincount(labels.ravel())[1:].argmax() + 1)
+    rows, cols = np.flatnonzero(largest.any(axis=1)), np.flatnonzero(largest.any(axis=0))
+    return [float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1)]
+
+
+def start_services(var_dir: Path, port: int):
+    from core import processes
+
+    web = processes.start(processes.web_command("127.0.0.1", port, workers=1))
+    worker = processes.start(processes.celery_worker_command("viewer-bench@localhost",
+                                                             ["cpu", "gpu", "default"]))
+    from core.models import WorkerHeartbeat
+
+    deadline = time.monotonic() + 120
+    while not WorkerHeartbeat.objects.filter(hostname="viewer-bench@localhost").exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker sent no heartbeat within 120 s")
+        time.sleep(0.2)
+    return [web, worker]
+
+
+def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge: float) -> float:
+    """One annotation: returns milliseconds from box release to overlay drawn."""
+    page.goto(f"{base}/annotations/series/{series_id}/")
+    page.wait_for_selector("#viewer-app[data-ready='1']", timeout=120_000)
+    before = page.evaluate("window.medsamViewer.results.timings.overlayDrawnAt")
+    page.fill("#prompt-search", "liver")
+    page.click("#prompt-options li[role=option]:has-text('Liver')")
+    page.wait_for_selector("#prompt-chosen:not([hidden])")
+    corners = [page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)",
+                             [box[0] + nudge, box[1]]),
+               page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)",
+                             [box[2], box[3]])]
+    page.mouse.move(*corners[0])
+    page.mouse.down()
+    page.mouse.move(*corners[1], steps=5)
+    page.mouse.up()
+    page.click("#prompt-submit")
+    page.wait_for_function(f"window.medsamViewer.results.timings.overlayDrawnAt > {before}",
+                           timeout=900_000)
+    released, drawn = page.evaluate(
+        "[window.medsamViewer.layer.lastRelease, window.medsamViewer.results.timings"
+        ".overlayDrawnAt]")
+    return drawn - released
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--slices", type=int, default=60)
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="save the viewer after the propagation (e.g. docs/viewer.png)")
+    args = parser.parse_args()
+    var_dir = Path(tempfile.mkdtemp(prefix="medsam-viewer-bench-"))
+    site, user = setup(var_dir)
+    warm = head_series(site, user, 66, 1, "WARM")
+    singles = [head_series(site, user, 70 + i, 1, f"ONE-{i}") for i in range(args.repeat)]
+    volume = head_series(site, user, 40, args.slices, f"VOL-{args.slices}")
+    port = free_port()
+    services = start_services(var_dir, port)
+    base = f"http://127.0.0.1:{port}"
+    from playwright.sync_api import sync_playwright
+
+    from core import processes
+
+    timings: dict[str, list[float]] = {"2D uncached": [], "2D cached": [], "propagation": []}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("MEDSAM_CHROMIUM", "/usr/bin/chromium"),
+                headless=True, args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", user.username)
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            release_to_overlay(page, base, warm[0].pk, warm[1], 0)  # loads the engine
+            for i, (series, box, _) in enumerate(singles):
+                run = release_to_overlay(page, base, series.pk, box, 0)
+                timings["2D uncached"].append(run)
+                timings["2D cached"].append(release_to_overlay(page, base, series.pk, box, 1 + i))
+            for i in range(args.repeat):
+                timings["propagation"].append(
+                    release_to_overlay(page, base, volume[0].pk, volume[1], i))
+            if args.screenshot:
+                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(args.screenshot))
+            browser.close()
+    finally:
+        processes.stop(services)
+    print(f"release -> overlay drawn, ms (median of {args.repeat}; all runs):")
+    for case, values in timings.items():
+        label = f"{case} ({args.slices} slices)" if case == "propagation" else case
+        runs = ", ".join(f"{v:.0f}" for v in values)
+        print(f"  {label:<26} {statistics.median(values):8.0f}   [{runs}]")
+
+
+if __name__ == "__main__":
+    main()
