@@ -3,8 +3,8 @@ import io
 
 import pydicom
 import pytest
-from exports.models import ExportRecord, ReferenceMask
 
+from exports.models import ExportRecord, ReferenceMask
 from tests.backend.exports.conftest import box_mask
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@ one back from the PACS as a reference mask."""
 import numpy as np
 import pytest
 from dicomweb_client.api import DICOMwebClient
-from exports.models import ExportRecord, ReferenceMask
 
 from annotations import masks
 from audit.models import AuditEntry
+from exports.models import ExportRecord, ReferenceMask
 from tests.backend.exports.conftest import box_mask
 from tests.backend.imaging.orthanc import orthanc  # noqa: F401 (fixture)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exports.comparison import robustness_case
-from exports.models import ReferenceMask
 
 from annotations import masks
 from audit.models import AuditEntry
+from exports.comparison import robustness_case
+from exports.models import ReferenceMask
 from tests.backend.exports.conftest import box_mask
 
 pytestmark = pytest.mark.django_db

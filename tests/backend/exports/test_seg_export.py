@@ -6,10 +6,10 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from exports.models import ExportRecord
 
 from annotations import masks
 from audit.models import AuditEntry
+from exports.models import ExportRecord
 from imaging.models import Instance
 from model.imaging import plan_series
 from tests.backend.exports.conftest import box_mask

@@ -6,6 +6,8 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+from pydicom.data import get_testdata_file
+
 from exports.codes import UnexportableCode, structure_codes
 from exports.seg import (
     Algorithm,
@@ -15,8 +17,6 @@ from exports.seg import (
     SegOptions,
     build_seg,
 )
-from pydicom.data import get_testdata_file
-
 from model.imaging import plan_series
 from tests.backend.exports.conftest import ct_series_files
 from tests.backend.exports.dciodvfy import dciodvfy

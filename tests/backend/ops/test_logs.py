@@ -3,6 +3,7 @@ import json
 import logging
 
 import pytest
+
 from ops.logs import JsonFormatter
 from ops.redaction import RedactingFormatter, redact
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from ops import readiness
 from prometheus_client.parser import text_string_to_metric_families
 
 from annotations.models import Job
+from ops import readiness
 
 pytestmark = pytest.mark.django_db
 
