@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import torch
 
@@ -20,6 +21,20 @@ DEFAULT_CPU_ENGINE = "litemedsam-int8"
 _ENGINES: dict[str, type[Engine]] = {}
 _LOADED: dict[tuple[str, str], Engine] = {}
 _LOCK = threading.Lock()
+# Called before engines are listed or an unknown name is looked up, so engines known only to
+# the caller (fine-tuned versions stored by the backend) can register themselves lazily.
+_PROVIDERS: list[Callable[[], None]] = []
+
+
+def add_provider(provider: Callable[[], None]) -> None:
+    """Add a function that registers engines; it runs before every listing and lookup."""
+    if provider not in _PROVIDERS:
+        _PROVIDERS.append(provider)
+
+
+def _provide() -> None:
+    for provider in list(_PROVIDERS):
+        provider()
 
 
 def register(engine_class: type[Engine]) -> type[Engine]:
@@ -37,6 +52,7 @@ def engine_names() -> list[str]:
 
 def list_engines() -> list[EngineInfo]:
     """Every registered engine, whether it can run here and why not, without loading it."""
+    _provide()
     infos = []
     for name in engine_names():
         engine_class = _ENGINES[name]
@@ -56,6 +72,9 @@ def list_engines() -> list[EngineInfo]:
 def get_engine(name: str, device: torch.device | str | None = None) -> Engine:
     """A loaded engine, shared per (name, device) within the process."""
     engine_class = _ENGINES.get(name)
+    if engine_class is None:
+        _provide()
+        engine_class = _ENGINES.get(name)
     if engine_class is None:
         raise KeyError(f"unknown engine {name!r}; registered: {', '.join(engine_names())}")
     key = (name, str(device) if device is not None else "auto")
