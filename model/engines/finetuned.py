@@ -6,7 +6,7 @@ named after that sha256 (``litemedsam-ft-<12 hex>`` and ``...-int8``), so a new 
 never a silent replacement of an engine a prompt library entry already pins.
 
 Which fine-tunes exist is the caller's knowledge (the backend's approved model versions):
-`register_finetuned` adds one to the registry; `add_provider` in the registry lets the
+`register_finetuned` adds one to the registry; `model.engines.providers` lets the
 backend do that lazily before engines are listed or loaded.
 """
 

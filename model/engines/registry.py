@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import torch
 
@@ -15,26 +14,16 @@ from model.engines.base import Engine, EngineInfo, EngineUnavailable
 from model.engines.litemedsam import LiteMedSAMEngine, LiteMedSAMInt8Engine
 from model.engines.medsam2 import MedSAM2Engine, MedSAM2Int8Engine
 
+# Engines known only to the caller (fine-tuned versions the backend stores) register
+# themselves through providers before engines are listed or an unknown name is looked up.
+from model.engines.providers import provide
+
 # The engine a site without a GPU uses unless a prompt library entry pins another.
 DEFAULT_CPU_ENGINE = "litemedsam-int8"
 
 _ENGINES: dict[str, type[Engine]] = {}
 _LOADED: dict[tuple[str, str], Engine] = {}
 _LOCK = threading.Lock()
-# Called before engines are listed or an unknown name is looked up, so engines known only to
-# the caller (fine-tuned versions stored by the backend) can register themselves lazily.
-_PROVIDERS: list[Callable[[], None]] = []
-
-
-def add_provider(provider: Callable[[], None]) -> None:
-    """Add a function that registers engines; it runs before every listing and lookup."""
-    if provider not in _PROVIDERS:
-        _PROVIDERS.append(provider)
-
-
-def _provide() -> None:
-    for provider in list(_PROVIDERS):
-        provider()
 
 
 def register(engine_class: type[Engine]) -> type[Engine]:
@@ -52,7 +41,7 @@ def engine_names() -> list[str]:
 
 def list_engines() -> list[EngineInfo]:
     """Every registered engine, whether it can run here and why not, without loading it."""
-    _provide()
+    provide()
     infos = []
     for name in engine_names():
         engine_class = _ENGINES[name]
@@ -73,7 +62,7 @@ def get_engine(name: str, device: torch.device | str | None = None) -> Engine:
     """A loaded engine, shared per (name, device) within the process."""
     engine_class = _ENGINES.get(name)
     if engine_class is None:
-        _provide()
+        provide()
         engine_class = _ENGINES.get(name)
     if engine_class is None:
         raise KeyError(f"unknown engine {name!r}; registered: {', '.join(engine_names())}")
