@@ -50,6 +50,8 @@ def do_set_roles(actor: User, user: User, roles: list[str]) -> None:
 
     if not actor.has_role("site_admin"):
         raise PermissionDenied("Only a site administrator can change roles.")
+    if user.site_id != actor.site_id:
+        raise PermissionDenied("You can only change the roles of users of your own site.")
     with transaction.atomic():
         old = sorted(user.groups.values_list("name", flat=True))
         groups = list(Group.objects.filter(name__in=roles))
