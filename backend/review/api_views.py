@@ -240,7 +240,7 @@ def watched_view(request):
 def unwatch_view(request, user_id: int):
     data = QAReasonSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    annotator = get_object_or_404(User, pk=user_id)
+    annotator = get_object_or_404(User, pk=user_id, site_id=request.user.site_id)
     actions.do_unwatch_annotator(request.user, request.user.site, annotator,
                                  data.validated_data["reason"])
     return Response(status=status.HTTP_204_NO_CONTENT)
