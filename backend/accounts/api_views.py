@@ -60,9 +60,10 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsSiteAdmin]
     serializer_class = UserSerializer
+    queryset = User.objects.order_by("username").prefetch_related("groups")
+
     def get_queryset(self):
-        return User.objects.filter(site_id=self.request.user.site_id).order_by(
-            "username").prefetch_related("groups")
+        return super().get_queryset().filter(site_id=self.request.user.site_id)
 
     @extend_schema(request=RolesSerializer, responses={200: UserSerializer})
     @action(detail=True, methods=["put"], url_path="roles")
