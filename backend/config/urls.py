@@ -1,7 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-APPS = ["accounts", "audit", "imaging", "prompts", "annotations", "review", "exports", "core"]
+APPS = ["accounts", "audit", "imaging", "prompts", "annotations", "review", "exports", "learning",
+        "core"]
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "annotations",
     "review",
     "exports",
+    "learning",
     "ops",
 ]
 

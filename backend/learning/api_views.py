@@ -1,0 +1,111 @@
+"""The learning API: training sets, fine-tune jobs (start, progress, cancel), model versions
+with their validation reports, and unannotated series ordered by the model's uncertainty."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from rest_framework import status
+from rest_framework.exceptions import ValidationError as BadRequest
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from prompts.models import PromptVersion, VersionState
+
+from . import actions, uncertainty
+from .models import ModelVersion, TrainingJob, TrainingSet
+from .serializers import ModelVersionSerializer, TrainingJobSerializer, TrainingSetSerializer
+
+CanTrain = HasRole.of(Role.PROMPT_ADMIN, Role.SITE_ADMIN)
+CanSeeWorklist = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN, Role.PROMPT_ADMIN)
+
+
+def _refused(problem):
+    if isinstance(problem, PermissionDenied):
+        return Response({"detail": str(problem)}, status=status.HTTP_403_FORBIDDEN)
+    raise BadRequest(getattr(problem, "message_dict", None) or problem.messages)
+
+
+class TrainingSetList(APIView):
+    permission_classes = [CanTrain]
+    serializer_class = TrainingSetSerializer
+
+    def get(self, request):
+        sets = TrainingSet.objects.filter(site=request.user.site)
+        return Response(TrainingSetSerializer(sets, many=True).data)
+
+    def post(self, request):
+        data = request.data
+        try:
+            created = actions.do_create_training_set(
+                request.user, request.user.site, str(data.get("structure_key", "")),
+                str(data.get("modality", "")), qa_passed_only=bool(data.get("qa_passed_only")),
+                validation_fraction=float(data.get("validation_fraction", 0.3)))
+        except (PermissionDenied, ValidationError) as problem:
+            return _refused(problem)
+        return Response(TrainingSetSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class TrainingJobList(APIView):
+    permission_classes = [CanTrain]
+    serializer_class = TrainingJobSerializer
+
+    def get(self, request):
+        jobs = TrainingJob.objects.filter(training_set__site=request.user.site)
+        return Response(TrainingJobSerializer(jobs, many=True).data)
+
+    def post(self, request):
+        training_set = get_object_or_404(TrainingSet, pk=request.data.get("training_set"),
+                                         site=request.user.site)
+        try:
+            job = actions.do_start_training(request.user, training_set,
+                                            request.data.get("base_engine", "litemedsam"),
+                                            request.data.get("config") or {})
+        except (PermissionDenied, ValidationError) as problem:
+            return _refused(problem)
+        return Response(TrainingJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class TrainingJobDetail(APIView):
+    permission_classes = [CanTrain]
+    serializer_class = TrainingJobSerializer
+
+    def get(self, request, public_id):
+        job = get_object_or_404(TrainingJob, public_id=public_id,
+                                training_set__site=request.user.site)
+        return Response(TrainingJobSerializer(job).data)
+
+
+class CancelTraining(APIView):
+    permission_classes = [CanTrain]
+    serializer_class = TrainingJobSerializer
+
+    def post(self, request, public_id):
+        job = get_object_or_404(TrainingJob, public_id=public_id,
+                                training_set__site=request.user.site)
+        try:
+            job = actions.do_cancel_training(request.user, job, request.data.get("reason", ""))
+        except (PermissionDenied, ValidationError) as problem:
+            return _refused(problem)
+        return Response(TrainingJobSerializer(job).data)
+
+
+class ModelVersionList(APIView):
+    permission_classes = [CanTrain]
+    serializer_class = ModelVersionSerializer
+
+    def get(self, request):
+        versions = ModelVersion.objects.filter(site=request.user.site)
+        return Response(ModelVersionSerializer(versions, many=True).data)
+
+
+class UncertaintyList(APIView):
+    """``?prompt_version=<id>``: the entry's unannotated series, least confident first
+    (scored by the ``learning.score_uncertainty`` task; unscored series come last)."""
+
+    permission_classes = [CanSeeWorklist]
+
+    def get(self, request):
+        version = get_object_or_404(PromptVersion, pk=request.query_params.get("prompt_version"),
+                                    state=VersionState.APPROVED, entry__site=request.user.site)
+        return Response({"prompt_version": version.pk, "structure_key": version.entry.key,
+                         "series": uncertainty.ordered(request.user.site, version)})
