@@ -6,9 +6,13 @@ import io
 import numpy as np
 import pytest
 
-from tests.backend.annotations.conftest import ct_files
+from tests.backend.annotations import conftest as annotations_fixtures
 from tests.conftest import PASSWORD
 from tests.model.training.skull import skull_mask
+
+# The real head CT and the shipped library, as the annotations tests have them.
+head_ct = annotations_fixtures.head_ct
+library = annotations_fixtures.library
 
 # (patient, first slice) of each 8-slice slab; the slabs do not overlap.
 SLABS = (("SKULL-A", 46), ("SKULL-B", 62), ("SKULL-C", 78))
@@ -48,7 +52,7 @@ def confirmed_skull(head_ct, users, sites, version, patient: str, first: int):
     from imaging.models import Series
 
     hu = head_ct.hu[first:first + SLAB_SLICES]
-    files = ct_files(hu, head_ct.spacing_zyx, patient)
+    files = annotations_fixtures.ct_files(hu, head_ct.spacing_zyx, patient)
     do_ingest([(name, io.BytesIO(data), len(data)) for name, data in files],
               site=sites["home"], actor=users["annotator"])
     series = Series.objects.filter(study__patient__patient_id=patient).latest("id")
