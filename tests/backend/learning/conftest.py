@@ -13,6 +13,7 @@ from tests.model.training.skull import skull_mask
 # The real head CT and the shipped library, as the annotations tests have them.
 head_ct = annotations_fixtures.head_ct
 library = annotations_fixtures.library
+make_head_series = annotations_fixtures.make_head_series
 
 # (patient, first slice) of each 8-slice slab; the slabs do not overlap.
 SLABS = (("SKULL-A", 46), ("SKULL-B", 62), ("SKULL-C", 78))
