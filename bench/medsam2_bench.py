@@ -34,7 +34,7 @@ VARIANTS = ("oracle", "ours", "ours-int8")
 
 
 def frames(size: int, count: int) -> tuple[torch.Tensor, np.ndarray]:
-    from conftest import smooth_volume
+    from volumes import smooth_volume
 
     from model.medsam2.frames import image_to_model
 

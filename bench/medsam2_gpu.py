@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "model" / "medsam2")]
 
-from conftest import smooth_volume  # noqa: E402
+from volumes import smooth_volume  # noqa: E402
 
 from model.engines.medsam2 import CHECKPOINT_ENV, MedSAM2Engine  # noqa: E402
 from model.medsam2.checkpoint import save_checkpoint  # noqa: E402

@@ -1,5 +1,5 @@
 """MedSAM-2 engines: `medsam2` (CUDA bf16 when a GPU is there, else fp32 CPU;
-queue 'gpu') and `medsam2-int8` (CPU, int8 dynamic Linear layers; queue 'cpu').
+queue 'gpu') and `medsam2-int8` (CPU, Hiera trunk in ONNX Runtime int8; queue 'cpu').
 
 Configuring a site: set the environment variable MEDSAM2_CHECKPOINT to the
 checkpoint file (official SAM 2 / 2.1, Medical SAM 2's MedSAM2_pretrain.pth,
@@ -18,6 +18,7 @@ the pass from its nearer key slice. Every result carries the weights' sha256.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -48,13 +49,13 @@ from model.medsam2.checkpoint import (
     read_model_card,
 )
 from model.medsam2.frames import VolumeFrames, image_to_model, logits_to_original, prompt_points
+from model.medsam2.int8 import OnnxTrunk, build_int8_trunk
 from model.medsam2.model import FrameFeatures
 from model.medsam2.stream import StreamPredictor
 from model.medsam2.video import VolumePredictor
 from model.postprocess import fill_holes_per_slice, largest_component
 from model.preprocess import PromptError, normalise_intensity
 from model.propagation import validate_prompts
-from model.quantize import torch_dynamic_int8
 
 CHECKPOINT_ENV = "MEDSAM2_CHECKPOINT"
 ENGINE_VERSION = "1.0.0"
@@ -277,8 +278,8 @@ def _nearer_pass(index: int, keys: list[int], by_pass: dict[bool, dict]) -> bool
 class MedSAM2Int8Engine(MedSAM2Engine):
     name = "medsam2-int8"
     queue = "cpu"
-    description = ("MedSAM-2 with int8 dynamic Linear layers in the image encoder and memory "
-                   f"attention, CPU; checkpoint from ${CHECKPOINT_ENV}")
+    description = ("MedSAM-2 with its Hiera image encoder in ONNX Runtime (dynamic int8 "
+                   f"MatMul), CPU; checkpoint from ${CHECKPOINT_ENV}")
 
     @classmethod
     def _pick_device(cls) -> torch.device:
@@ -290,7 +291,16 @@ class MedSAM2Int8Engine(MedSAM2Engine):
             raise EngineUnavailable(f"{self.name} runs on the CPU only, not on {device}")
         super().__init__(device, checkpoint, cache_size)
 
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        available, reason = super().availability()
+        if available and importlib.util.find_spec("onnxruntime") is None:
+            return False, "the Python package onnxruntime is not installed"
+        return available, reason
+
     def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        model.image_encoder.trunk = torch_dynamic_int8(model.image_encoder.trunk)
-        model.memory_attention = torch_dynamic_int8(model.memory_attention)
+        trunk = model.image_encoder.trunk
+        path = build_int8_trunk(trunk, self.config, self._weights_sha256)
+        model.image_encoder.trunk = OnnxTrunk(path, trunk.channel_list,
+                                              threads=torch.get_num_threads())
         return model

@@ -6,7 +6,7 @@ import nibabel
 import numpy as np
 import pytest
 import torch
-from conftest import smooth_volume
+from volumes import smooth_volume
 
 from model.cli import main
 from model.engines.base import EngineUnavailable, SegmentationCancelled
@@ -16,7 +16,7 @@ from model.engines.medsam2 import (
     MedSAM2Int8Engine,
     _nearer_pass,
 )
-from model.engines.registry import get_engine, list_engines
+from model.engines.registry import engine_names, get_engine
 from model.medsam2.checkpoint import save_checkpoint
 from model.medsam2.holes import fill_small_holes
 from model.preprocess import PromptError
@@ -45,11 +45,11 @@ def volume():
 
 def test_without_a_checkpoint_both_engines_say_how_to_configure_one(monkeypatch, tmp_path):
     monkeypatch.delenv(CHECKPOINT_ENV, raising=False)
-    infos = {info.name: info for info in list_engines()}
-    assert (infos["medsam2"].queue, infos["medsam2-int8"].queue) == ("gpu", "cpu")
-    for name in ("medsam2", "medsam2-int8"):
-        assert not infos[name].available
-        assert CHECKPOINT_ENV in infos[name].reason
+    assert (MedSAM2Engine.queue, MedSAM2Int8Engine.queue) == ("gpu", "cpu")
+    for engine_class in (MedSAM2Engine, MedSAM2Int8Engine):
+        assert engine_names().count(engine_class.name) == 1
+        available, reason = engine_class.availability()
+        assert not available and CHECKPOINT_ENV in reason
     with pytest.raises(EngineUnavailable, match="no checkpoint configured"):
         get_engine("medsam2", device="cpu:0")
     monkeypatch.setenv(CHECKPOINT_ENV, str(tmp_path / "gone.pt"))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import smooth_volume
 from oracle import build_oracle, image_predictor, oracle_video_state, randomise
+from volumes import smooth_volume
 
 from model.medsam2.config import ModelConfig
 from model.medsam2.frames import image_to_model, prompt_points
