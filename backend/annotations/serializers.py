@@ -67,7 +67,7 @@ class CancelSerializer(serializers.Serializer):
 
 class MaskVersionSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(
-        source="created_by.get_printed_name", default=None, read_only=True
+        source="created_by.get_printed_name", default=None, read_only=True, allow_null=True
     )
 
     class Meta:
@@ -90,9 +90,9 @@ class ResultSerializer(serializers.ModelSerializer):
     job = serializers.UUIDField(source="job.public_id", read_only=True)
     mask_versions = MaskVersionSerializer(many=True, read_only=True)
     prompt = serializers.SerializerMethodField()
-    signature = SignatureSerializer(read_only=True)
+    signature = SignatureSerializer(read_only=True, allow_null=True)
     final_version = serializers.IntegerField(source="final_version.number", default=None,
-                                             read_only=True)
+                                             read_only=True, allow_null=True)
     transitions = ResultTransitionSerializer(many=True, read_only=True)
 
     class Meta:

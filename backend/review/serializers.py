@@ -59,19 +59,24 @@ class QAItemSerializer(serializers.ModelSerializer):
     blinded = serializers.SerializerMethodField()
     confirmed_mask_visible = serializers.SerializerMethodField()
     reader_mask_stored = serializers.SerializerMethodField()
-    review_signature = SignatureSerializer(read_only=True)
-    adjudication_signature = SignatureSerializer(read_only=True)
     confirmed_by = serializers.CharField(source="result.decided_by.get_printed_name",
-                                         read_only=True)
-    confirmed_at = serializers.DateTimeField(source="result.decided_at", read_only=True)
-    decision_signature = SignatureSerializer(source="result.signature", read_only=True)
-    edited = serializers.BooleanField(source="result.edited", read_only=True)
-    mask_version = serializers.IntegerField(source="result.final_version.number", read_only=True)
+                                         read_only=True, allow_null=True)
+    confirmed_at = serializers.DateTimeField(source="result.decided_at", read_only=True,
+                                             allow_null=True)
+    decision_signature = SignatureSerializer(source="result.signature", read_only=True,
+                                             allow_null=True)
+    edited = serializers.BooleanField(source="result.edited", read_only=True, allow_null=True)
+    mask_version = serializers.IntegerField(source="result.final_version.number", read_only=True,
+                                            allow_null=True)
     ai_volume_ml = serializers.SerializerMethodField()
     confirmed_volume_ml = serializers.FloatField(source="result.final_version.volume_ml",
-                                                 read_only=True)
-    flags = serializers.JSONField(source="result.flags", read_only=True)
-    transitions = QATransitionSerializer(many=True, read_only=True)
+                                                 read_only=True, allow_null=True)
+    flags = serializers.JSONField(source="result.flags", read_only=True, allow_null=True)
+    transitions = QATransitionSerializer(many=True, read_only=True, allow_null=True)
+    verdict = serializers.ChoiceField(choices=[("", "not yet"), *Verdict.choices],
+                                      read_only=True)
+    review_signature = SignatureSerializer(read_only=True, allow_null=True)
+    adjudication_signature = SignatureSerializer(read_only=True, allow_null=True)
     mode = serializers.CharField(read_only=True, help_text="show_mask or independent")
     adjudication = serializers.CharField(read_only=True, help_text="upheld, overturned or empty")
 
@@ -168,7 +173,7 @@ class MetricsQuerySerializer(serializers.Serializer):
 class AlertSerializer(serializers.ModelSerializer):
     prompt_version_label = serializers.CharField(source="prompt_version.label", read_only=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.get_printed_name",
-                                            default=None, read_only=True)
+                                            default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = PromptVersionAlert
@@ -183,7 +188,7 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 class PolicySerializer(serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.get_printed_name", default=None,
-                                       read_only=True)
+                                       read_only=True, allow_null=True)
     reason = serializers.CharField(write_only=True, required=False, allow_blank=True)
 
     class Meta:
@@ -213,6 +218,7 @@ class ReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     requested_by = serializers.CharField(source="requested_by.get_printed_name", read_only=True)
     scope = serializers.CharField(read_only=True)
+    structure_key = serializers.CharField(read_only=True, help_text="blank: every structure")
     status = serializers.CharField(read_only=True,
                                    help_text="queued, running, succeeded or failed")
     progress = serializers.SerializerMethodField()
