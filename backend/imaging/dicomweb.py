@@ -60,7 +60,8 @@ class DicomWebView(APIView):
 
 
 class StudiesSearch(DicomWebView):
-    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
+    @extend_schema(responses={(200, "application/dicom+json"): OpenApiTypes.ANY},
+                   description=DICOMWEB_NOTE)
     def get(self, request: Request) -> Response:
         studies = (
             _site_studies(request)
@@ -121,7 +122,8 @@ def _series(request: Request, study_uid: str, series_uid: str) -> Series:
 
 
 class SeriesSearch(DicomWebView):
-    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
+    @extend_schema(responses={(200, "application/dicom+json"): OpenApiTypes.ANY},
+                   description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str) -> Response:
         study = _study(request, study_uid)
         series = study.series.annotate(instance_count=Count("instances")).order_by(
@@ -144,7 +146,8 @@ class SeriesSearch(DicomWebView):
 
 
 class InstancesSearch(DicomWebView):
-    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
+    @extend_schema(responses={(200, "application/dicom+json"): OpenApiTypes.ANY},
+                   description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str, series_uid: str) -> Response:
         series = _series(request, study_uid, series_uid)
         access.record_read(series, "instance search")
@@ -168,7 +171,8 @@ class InstancesSearch(DicomWebView):
 class SeriesMetadata(DicomWebView):
     """Headers of every instance, describing the frames as this server sends them."""
 
-    @extend_schema(responses={200: OpenApiTypes.ANY}, description=DICOMWEB_NOTE)
+    @extend_schema(responses={(200, "application/dicom+json"): OpenApiTypes.ANY},
+                   description=DICOMWEB_NOTE)
     def get(self, request: Request, study_uid: str, series_uid: str) -> Response:
         series = _series(request, study_uid, series_uid)
         headers = access.series_datasets(series, "metadata", headers_only=True)
