@@ -14,7 +14,9 @@ from model.networks.lite_medsam import IMAGE_SIZE
 from model.preprocess import ResizeGeometry
 from model.training.examples import TrainingExample
 
-Encoder = Callable[[torch.Tensor], torch.Tensor]
+# A normalised (rows, cols) image in, its (1, 256, 64, 64) embedding out, e.g.
+# ``lambda image: engine.embed_slice(image).embedding``.
+Encoder = Callable[[np.ndarray], torch.Tensor]
 
 
 class TrainingCancelled(RuntimeError):
@@ -56,7 +58,7 @@ def embed_examples(
         if cancelled is not None and cancelled():
             raise TrainingCancelled("cancelled while embedding the training slices")
         geometry = ResizeGeometry.for_shape(example.image.shape, IMAGE_SIZE)
-        embedding = encode(geometry.image_to_model(np.asarray(example.image, np.float32)))
+        embedding = encode(np.asarray(example.image, np.float32))
         embedded.append(EmbeddedExample(
             example=example,
             embedding=torch.as_tensor(np.asarray(embedding)).float().clone(),
