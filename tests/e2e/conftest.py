@@ -20,9 +20,6 @@ from tests.conftest import PASSWORD
 
 # The live server listens on the loopback interface only.
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-# Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are still
-# plain synchronous code between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path(os.environ.get("MEDSAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -38,9 +35,9 @@ def _missing(message: str):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A launched headless Chromium (Playwright Browser)."""
+    """A launched headless Chromium (Playwright Browser) for one test module."""
     if not CHROMIUM.is_file():
         _missing(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver")
     try:
@@ -51,12 +48,18 @@ def chromium():
     manifest = settings.REPO_ROOT / "frontend" / "dist" / "manifest.json"
     if not manifest.is_file() or "src/viewer/viewer.ts" not in json.loads(manifest.read_text()):
         pytest.fail("The frontend is not built with the viewer: run `npm run build`.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop in this thread, which Django takes for async
+    # code; the tests' ORM calls between browser steps are plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ def test_an_annotator_segments_edits_and_confirms(
     page.click("text=Worklist")
     row = page.locator(f"tr[data-series='{series.pk}']")
     assert "none" in row.inner_text()
+    keep_screenshot(page, "worklist")
     row.locator("a.open").click()
     wait_ready(page)
     assert page.evaluate("window.medsamViewer.slice()") == key
@@ -95,7 +96,6 @@ def test_an_annotator_segments_edits_and_confirms(
     assert "DRAFT" in panel and "litemedsam" in panel and "liver-ct v1" in panel
     assert page.is_visible("#draft-stamp")
     keep_screenshot(page, "overlay")
-    inside = slice(int(top), int(bottom)), slice(int(left), int(right))
     viewport = page.locator("#viewport").bounding_box()
     region = (slice(int(top - viewport["y"]), int(bottom - viewport["y"])),
               slice(int(left - viewport["x"]), int(right - viewport["x"])))
@@ -104,7 +104,6 @@ def test_an_annotator_segments_edits_and_confirms(
     without_overlay = tinted(screenshot_pixels(page)[region]).mean()
     page.keyboard.press("o")
     assert with_overlay > 0.2 and without_overlay < 0.01, (with_overlay, without_overlay)
-    del inside
 
     brush_row, brush_cols = 40, (20, 60)
     page.keyboard.press("d")

@@ -30,6 +30,7 @@ export class ResultView {
     private readonly layout: SeriesLayout,
     private readonly canEdit: boolean,
     private readonly onEditable: (editable: boolean) => void,
+    onReprompt: (promptVersion: number) => void,
   ) {
     this.signDialog = new SignDialog((signed) => void this.refresh(signed.id));
     document.getElementById("confirm-open")!.addEventListener("click", () => this.decide("confirm"));
@@ -39,6 +40,12 @@ export class ResultView {
     });
     document.getElementById("edit-undo")!.addEventListener("click", () => this.undo());
     document.getElementById("edit-save")!.addEventListener("click", () => void this.save());
+    document.getElementById("reprompt")!.addEventListener("click", () => {
+      if (this.result) onReprompt(this.result.prompt_version);
+    });
+    window.addEventListener("beforeunload", (event) => {
+      if (this.edit?.hasChanges) event.preventDefault();
+    });
   }
 
   get editable(): boolean {

@@ -1,7 +1,7 @@
 // The viewer page: loads the series into a Cornerstone3D stack viewport and wires the prompt
 // picker, the prompt layer, job progress, the result overlay, editing and signing together.
 import { Enums } from "@cornerstonejs/core";
-import { configureApi, getJson, urls, type Job, type SeriesLayout } from "./api";
+import { configureApi, getJson, urls, type Job, type PromptVersion, type SeriesLayout } from "./api";
 import { updateCorners } from "./corners";
 import { bindShortcuts } from "./keyboard";
 import { PromptPanel } from "./promptpanel";
@@ -30,7 +30,13 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   const imageIds = await loadImageIds(layout);
   const stage = await openStack(byId("viewport"), imageIds, Math.floor(imageIds.length / 2));
   byId("loading").hidden = true;
-  if (layout.problem) byId("loading").textContent = layout.problem;
+  if (layout.problem) {
+    const note = document.createElement("p");
+    note.className = "error";
+    note.textContent = `This series cannot be segmented: ${layout.problem}`;
+    root.querySelector(".panel.left")!.prepend(note);
+    byId<HTMLInputElement>("prompt-search")?.setAttribute("disabled", "");
+  }
 
   const tools = new Tools();
   const windowing = new Windowing(stage.viewport, layout.modality, byId("wl-preset"));
@@ -52,6 +58,12 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     if (!editable && (tools.active === "brush" || tools.active === "eraser")) {
       useTool("windowLevel");
     }
+  }, (promptVersion) => {
+    void getJson<PromptVersion>(urls.version(promptVersion)).then((version) => {
+      panel?.choose(version);
+      byId("prompt-status").textContent +=
+        " Scroll to another slice and draw; the new result replaces this draft.";
+    });
   });
   const progress = new JobProgress(byId("job"), byId("job-progress"), byId("job-status"),
     byId("job-cancel"), (job: Job) => {
