@@ -71,8 +71,11 @@ class WorklistRow:
         }
 
 
-def _structures(series_ids: list[int]) -> dict[int, list[StructureState]]:
-    """Per series, per structure: the newest live job or result decides the state."""
+def _structures(user, series_ids: list[int]) -> dict[int, list[StructureState]]:
+    """Per series, per structure: the newest live job or result decides the state. Results in
+    the user's open blinded QA readings stay out, as the results API keeps them out."""
+    from review.blinding import blinded_results
+
     found: dict[int, dict[str, StructureState]] = {}
     jobs = Job.objects.filter(series_id__in=series_ids).select_related("prompt_version")
     for job in jobs.order_by("created_at", "id"):
@@ -84,9 +87,12 @@ def _structures(series_ids: list[int]) -> dict[int, list[StructureState]]:
         else:
             continue
         found.setdefault(job.series_id, {})[job.structure_key] = state
-    results = Result.objects.filter(series_id__in=series_ids).exclude(
-        state=ResultState.SUPERSEDED
-    ).select_related("prompt_version", "job")
+    results = (
+        Result.objects.filter(series_id__in=series_ids)
+        .exclude(state=ResultState.SUPERSEDED)
+        .exclude(pk__in=blinded_results(user))
+        .select_related("prompt_version", "job")
+    )
     for result in results.order_by("created_at", "id"):
         current = found.setdefault(result.series_id, {}).get(result.structure_key)
         if current and current.state == "running" and current.job != str(result.job.public_id):
@@ -122,7 +128,7 @@ def worklist(user, *, modality: str = "", state: str = "", text: str = "") -> li
             | Q(study__description__icontains=text)
         )
     series = list(series[:500])
-    structures = _structures([s.pk for s in series])
+    structures = _structures(user, [s.pk for s in series])
     rows = [WorklistRow(s, structures.get(s.pk, [])) for s in series]
     if state:
         rows = [row for row in rows if state in row.states]

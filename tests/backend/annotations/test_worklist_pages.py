@@ -92,3 +92,4 @@ def test_the_pages_follow_the_roles(browser_as, ai_result):
     assert record.status_code == 200
     assert b"DRAFT" in record.content and ai_result.latest_mask().sha256.encode() in record.content
     assert browser_as("prompt_admin").get("/annotations/").status_code == 403
+
