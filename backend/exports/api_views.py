@@ -66,9 +66,12 @@ def refused_as_400(run):
 
 def _ids(text: str) -> list[int]:
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        ids = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ValidationError({"results": "Give result ids separated by commas."}) from None
+    if any(not 0 < i < 2**63 for i in ids):
+        raise ValidationError({"results": "Result ids are positive 64-bit numbers."})
+    return ids
 
 
 class SegDownloadView(APIView):

@@ -6,7 +6,9 @@ from .seg import SegType
 
 class SegRequestSerializer(serializers.Serializer):
     results = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=64,
+        # Ids are 64-bit: a larger number would overflow the database query (a 500).
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
+        max_length=64,
         help_text="Confirmed results of one series; each becomes one segment.",
     )
     type = serializers.ChoiceField(
