@@ -43,7 +43,7 @@ def id_param(params, name: str) -> int | None:
     value = params.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    if not value.isdigit() or int(value) >= 2**63:
         raise ValidationError({name: f"{name} must be a whole number, not {value[:40]!r}."})
     return int(value)
 
