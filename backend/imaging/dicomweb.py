@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from pydicom.pixels import pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,9 +39,16 @@ def _site_studies(request: Request):
 
 
 def _paged(request: Request, queryset):
-    offset = int(request.query_params.get("offset", 0) or 0)
-    limit = min(int(request.query_params.get("limit", 100) or 100), 1000)
+    offset = _count_param(request, "offset", 0)
+    limit = min(_count_param(request, "limit", 100) or 100, 1000)
     return queryset[offset : offset + limit]
+
+
+def _count_param(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name) or str(default)
+    if not value.isdigit() or int(value) >= 2**63:
+        raise ValidationError({name: f"{name} must be a whole number of 0 or more."})
+    return int(value)
 
 
 DICOMWEB_NOTE = "DICOM JSON (PS3.18 F.2), content type application/dicom+json."
