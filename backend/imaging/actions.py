@@ -283,7 +283,7 @@ def _store_one(series: Series, image: PreparedImage, saved_paths: list[str]) -> 
                 sha256=image.sha256,
                 size=len(image.data),
             )
-            instance.file.save("image.dcm", ContentFile(image.data), save=False)
+            _save_whole(instance, image.data)
             saved_paths.append(instance.file.name)
             instance.save()
     except (IntegrityError, ValueError, TypeError):
@@ -292,6 +292,19 @@ def _store_one(series: Series, image: PreparedImage, saved_paths: list[str]) -> 
             saved_paths.remove(instance.file.name)
         return _uid_conflict(image.origin)
     return FileOutcome(image.origin, Status.IMPORTED, "", "", series.series_instance_uid)
+
+
+def _save_whole(instance: Instance, data: bytes) -> None:
+    """Write the instance's file; a write that fails part-way (the disk is full) leaves no
+    partial file behind -- the storage neither removes it nor tells us its name."""
+    target = instance.file.field.generate_filename(instance, "image.dcm")
+    existed = default_storage.exists(target)
+    try:
+        instance.file.save("image.dcm", ContentFile(data), save=False)
+    except OSError:
+        if not existed and default_storage.exists(target):
+            default_storage.delete(target)
+        raise
 
 
 def _refresh_problem(series: Series, new_images: list[PreparedImage]) -> None:
