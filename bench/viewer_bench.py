@@ -174,6 +174,10 @@ def main() -> None:
 
     from core import processes
 
+    # Playwright's sync API keeps an event loop in this thread, which Django takes for async
+    # code; record() reads the job between browser steps, as plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
     timings: dict[str, list[float]] = {"2D uncached": [], "2D cached": [], "propagation": []}
     try:
         with sync_playwright() as playwright:
