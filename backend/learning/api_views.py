@@ -2,6 +2,8 @@
 with their validation reports, and unannotated series ordered by the model's uncertainty."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as BadRequest
 from rest_framework.response import Response
@@ -17,6 +19,15 @@ from .serializers import ModelVersionSerializer, TrainingJobSerializer, Training
 
 CanTrain = HasRole.of(Role.PROMPT_ADMIN, Role.SITE_ADMIN)
 CanSeeWorklist = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN, Role.PROMPT_ADMIN)
+
+
+def _whole_number(value, name: str) -> int:
+    """A whole-number id from the request, or a 400 naming the field."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise BadRequest({name: f"{name} must be the id (a whole number) of one of your site's."})
 
 
 def _refused(problem):
@@ -49,12 +60,15 @@ class TrainingJobList(APIView):
     permission_classes = [CanTrain]
     serializer_class = TrainingJobSerializer
 
+    @extend_schema(operation_id="v1_learning_jobs_list",
+                   responses=TrainingJobSerializer(many=True))
     def get(self, request):
         jobs = TrainingJob.objects.filter(training_set__site=request.user.site)
         return Response(TrainingJobSerializer(jobs, many=True).data)
 
     def post(self, request):
-        training_set = get_object_or_404(TrainingSet, pk=request.data.get("training_set"),
+        set_id = _whole_number(request.data.get("training_set"), "training_set")
+        training_set = get_object_or_404(TrainingSet, pk=set_id,
                                          site=request.user.site)
         try:
             job = actions.do_start_training(request.user, training_set,
@@ -104,8 +118,13 @@ class UncertaintyList(APIView):
 
     permission_classes = [CanSeeWorklist]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("prompt_version", int, required=True)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
-        version = get_object_or_404(PromptVersion, pk=request.query_params.get("prompt_version"),
+        version_id = _whole_number(request.query_params.get("prompt_version"), "prompt_version")
+        version = get_object_or_404(PromptVersion, pk=version_id,
                                     state=VersionState.APPROVED, entry__site=request.user.site)
         return Response({"prompt_version": version.pk, "structure_key": version.entry.key,
                          "series": uncertainty.ordered(request.user.site, version)})

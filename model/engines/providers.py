@@ -3,8 +3,10 @@ without importing torch). The registry calls `provide()` before listing or looki
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+logger = logging.getLogger(__name__)
 _PROVIDERS: list[Callable[[], None]] = []
 
 
@@ -14,5 +16,11 @@ def add_provider(provider: Callable[[], None]) -> None:
 
 
 def provide() -> None:
+    """Run every provider. One that fails (its database not reachable from this process, say)
+    is logged and skipped: it must never hide the engines registered in code."""
     for provider in list(_PROVIDERS):
-        provider()
+        try:
+            provider()
+        except Exception:
+            logger.warning("engine provider %s failed; its engines are not listed", provider,
+                           exc_info=True)

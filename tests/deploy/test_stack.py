@@ -14,6 +14,11 @@ from tests.model.head_ct import require_cranium
 pytestmark = pytest.mark.worker
 
 
+# "general" serves short tasks and CPU jobs; "gpu-pool" serves GPU jobs and, when idle, CPU
+# jobs too: both bind cpu, so either can take over the other's CPU job.
+POOLS = {"general": ["default", "cpu"], "gpu-pool": ["gpu", "cpu"]}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     require_cranium()
@@ -22,11 +27,8 @@ def stack(tmp_path_factory):
         deployment.start_broker()
         deployment.seed_data = deployment.seed()
         deployment.start_web()
-        # "general" serves short tasks and CPU jobs; "gpu-pool" serves GPU jobs and, when idle,
-        # CPU jobs too: both bind cpu, so either can take over the other's CPU job.
         deployment.hostnames = {
-            "general": deployment.start_worker("general", ["default", "cpu"]),
-            "gpu-pool": deployment.start_worker("gpu-pool", ["gpu", "cpu"]),
+            name: deployment.start_worker(name, queues) for name, queues in POOLS.items()
         }
         yield deployment
     finally:
@@ -101,6 +103,8 @@ def test_a_killed_workers_job_is_finished_by_the_other_worker(stack):
     assert metric(worker_metrics, "medsam_worker_tasks_total", task="annotations.run_job",
                   outcome="succeeded") >= 1
     assert stack_get_status(stack.worker_url(survivor_name, "/livez")) == 200
+    # The pool gets its worker back, as an orchestrator would restart it.
+    stack.hostnames[doomed] = stack.start_worker(doomed, POOLS[doomed])
 
 
 def test_metrics_logs_and_audit_chain_of_the_deployment(stack):

@@ -47,7 +47,9 @@ def test_it_restores_the_same_rows_files_and_a_valid_audit_chain(
     assert restored.returncode == 0, restored.stderr
     assert "as in the backup" in restored.stdout
 
-    tables = sorted(connection.introspection.table_names())
+    # Worker heartbeats change every second while a worker of the suite runs; they are live
+    # state, not data (the restored copy holds the row as it was at backup time).
+    tables = sorted(set(connection.introspection.table_names()) - {"core_workerheartbeat"})
     assert table_rows(empty_database, tables) == table_rows(suite_database_url(), tables)
     source_media = media_digests(settings.MEDIA_ROOT)
     source_media = {k: v for k, v in source_media.items() if not k.startswith("volume-cache/")}
