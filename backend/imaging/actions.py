@@ -28,6 +28,9 @@ from .volumes import drop_cached_volumes
 
 logger = logging.getLogger(__name__)
 
+# Modalities a NIfTI or NRRD upload may be declared as (they carry none themselves).
+VOLUME_MODALITIES = ("CT", "MR", "PT", "US", "OP", "XC", "CR", "DX", "MG", "XA", "OT")
+
 
 def do_ingest(
     sources: Iterable[tuple[str, BinaryIO, int]],
@@ -36,14 +39,18 @@ def do_ingest(
     actor=None,
     allow_mixed_patients: bool = False,
     patient_id: str = "",
+    modality: str = "",
     source_format: str = SourceFormat.DICOM,
     limits: UploadLimits | None = None,
 ) -> IngestReport:
     """Import files (name, stream, size); zips are expanded. Returns the per-file report.
 
     Unless ``allow_mixed_patients``, files of any patient other than the upload's main one
-    (the patient of most files) are rejected: one upload, one patient.
+    (the patient of most files) are rejected: one upload, one patient. ``patient_id`` and
+    ``modality`` apply to NIfTI and NRRD files, which carry neither.
     """
+    if modality and modality not in VOLUME_MODALITIES:
+        raise ValueError(f"modality must be one of {', '.join(VOLUME_MODALITIES)}")
     report = IngestReport()
     prepared: list[PreparedImage] = []
     converted: dict[str, int] = {}
@@ -51,7 +58,7 @@ def do_ingest(
         if isinstance(item, FileOutcome):
             report.files.append(item)
             continue
-        result = prepare(item, patient_id=patient_id)
+        result = prepare(item, patient_id=patient_id, modality=modality)
         if isinstance(result, FileOutcome):
             report.files.append(result)
         else:

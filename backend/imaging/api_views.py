@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import pacs
-from .actions import do_ingest
+from .actions import VOLUME_MODALITIES, do_ingest
 from .outcomes import IngestReport, Status
 from .permissions import CanUploadImages
 
@@ -19,6 +19,7 @@ UPLOAD_FORM = {
     "properties": {
         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
         "patient_id": {"type": "string"},
+        "modality": {"type": "string", "enum": list(VOLUME_MODALITIES)},
     },
     "required": ["files"],
 }
@@ -57,11 +58,18 @@ class UploadView(APIView):
     def post(self, request: Request) -> Response:
         site = user_site(request.user)
         files = request.FILES.getlist("files")
+        modality = str(request.data.get("modality", "")).upper()
+        if modality and modality not in VOLUME_MODALITIES:
+            return Response(
+                {"modality": [f"Use one of {', '.join(VOLUME_MODALITIES)}."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         report = do_ingest(
             ((f.name, f, f.size) for f in files),
             site=site,
             actor=request.user,
             patient_id=str(request.data.get("patient_id", ""))[:64],
+            modality=modality,
         )
         return report_response(report)
 

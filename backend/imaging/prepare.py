@@ -53,12 +53,15 @@ class PreparedImage:
         return str(self.header.get("PatientID", "")), str(self.header.get("IssuerOfPatientID", ""))
 
 
-def prepare(incoming: IncomingFile, *, patient_id: str = "") -> list[PreparedImage] | FileOutcome:
-    """Check one file; NIfTI and NRRD become a generated DICOM series."""
+def prepare(
+    incoming: IncomingFile, *, patient_id: str = "", modality: str = ""
+) -> list[PreparedImage] | FileOutcome:
+    """Check one file; NIfTI and NRRD become a generated DICOM series of ``modality`` (they
+    carry none themselves; "OT" when not given)."""
     kind = volume_format(incoming.name)
     try:
         if kind is not None:
-            return _prepare_volume_file(incoming, kind, patient_id)
+            return _prepare_volume_file(incoming, kind, patient_id, modality)
         return [_prepare_dicom(incoming.name, incoming.data)]
     except ImagingError as error:
         return rejected(incoming.name, error.code, error.message)
@@ -83,7 +86,9 @@ class InvalidUidError(ImagingError):
     code = "invalid_uid"
 
 
-def _prepare_volume_file(incoming: IncomingFile, kind: str, patient_id: str) -> list[PreparedImage]:
+def _prepare_volume_file(
+    incoming: IncomingFile, kind: str, patient_id: str, modality: str
+) -> list[PreparedImage]:
     suffix = "".join(Path(incoming.name).suffixes[-2:]) if kind == "nifti" else ".nrrd"
     if kind == "nifti" and not suffix.lower().endswith((".nii", ".nii.gz")):
         suffix = ".nii"
@@ -97,6 +102,7 @@ def _prepare_volume_file(incoming: IncomingFile, kind: str, patient_id: str) -> 
     datasets = volume_to_datasets(
         volume,
         patient_id=patient_id or f"ANON-{digest[:12]}",
+        modality=modality or volume.modality or "OT",
         series_description=f"Converted from {kind.upper()}",
     )
     prepared = []

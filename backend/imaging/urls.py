@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import pages
+
 app_name = "imaging"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("upload/", pages.upload_page, name="upload"),
+]

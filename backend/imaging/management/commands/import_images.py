@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Site
 from audit.context import acting_from
-from imaging.actions import do_ingest
+from imaging.actions import VOLUME_MODALITIES, do_ingest
 from imaging.outcomes import Status
 
 
@@ -24,6 +24,10 @@ class Command(BaseCommand):
             help="accept several patients in one run (a PACS export)",
         )
         parser.add_argument("--patient-id", default="", help="patient ID for NIfTI/NRRD files")
+        parser.add_argument(
+            "--modality", default="", choices=["", *VOLUME_MODALITIES],
+            help="modality of NIfTI/NRRD files (they carry none; default OT)",
+        )
 
     def handle(self, *args, **options):
         site = self._site(options["site"])
@@ -41,6 +45,7 @@ class Command(BaseCommand):
                 site=site,
                 allow_mixed_patients=options["allow_mixed_patients"],
                 patient_id=options["patient_id"],
+                modality=options["modality"],
             )
         for outcome in report.files:
             line = f"{outcome.status}: {outcome.name}"
