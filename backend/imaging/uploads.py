@@ -3,6 +3,7 @@ archives (zip bombs, path traversal, nesting) member by member."""
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -99,7 +100,8 @@ def _expand_zip(
         try:
             with archive.open(member) as stream:
                 content = stream.read(member.file_size + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+                zlib.error):
             yield rejected(member_name, "corrupt", "the archive member is damaged")
             continue
         if len(content) != member.file_size:
