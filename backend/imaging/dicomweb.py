@@ -12,7 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from pydicom.pixels import pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotAcceptable, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,6 +58,18 @@ DICOMWEB_NOTE = "DICOM JSON (PS3.18 F.2), content type application/dicom+json."
 class ImagingDecodeFailed(APIException):
     status_code = 422
     default_detail = "The frame cannot be decoded; the stored file may be damaged."
+
+
+class BinaryNegotiation(DefaultContentNegotiation):
+    """DICOMweb clients ask for the media type of the payload (application/octet-stream,
+    multipart/related, application/dicom), which these views write themselves; errors still
+    go out as JSON instead of DRF refusing the request with 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 class DicomWebView(APIView):
@@ -196,6 +209,8 @@ def _metadata_json(header) -> dict:
 class Frames(DicomWebView):
     """GET frames/1,2,3 as multipart/related application/octet-stream, native little endian."""
 
+    content_negotiation_class = BinaryNegotiation
+
     @extend_schema(responses={(200, "multipart/related"): OpenApiTypes.BINARY})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str, frames: str):
         instance = _instance(request, study_uid, series_uid, sop_uid)
@@ -237,6 +252,8 @@ def _instance(request: Request, study_uid: str, series_uid: str, sop_uid: str) -
 
 class WadoUri(DicomWebView):
     """WADO-URI: ``?requestType=WADO&studyUID=&seriesUID=&objectUID=`` returns the file."""
+
+    content_negotiation_class = BinaryNegotiation
 
     @extend_schema(responses={(200, "application/dicom"): OpenApiTypes.BINARY})
     def get(self, request: Request) -> HttpResponse:

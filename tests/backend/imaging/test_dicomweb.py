@@ -49,8 +49,11 @@ def test_a_viewer_can_scroll_through_a_stored_series(api_as, stored_series):
     base = stored_series[0].pixel_array
     for k, item in enumerate(ordered):
         sop = value(item, "00080018")
+        # What Cornerstone's image loader and other DICOMweb clients ask for.
         response = client.get(
-            f"{ROOT}/studies/{study_uid}/series/{series_uid}/instances/{sop}/frames/1"
+            f"{ROOT}/studies/{study_uid}/series/{series_uid}/instances/{sop}/frames/1",
+            HTTP_ACCEPT='multipart/related; type="application/octet-stream"; '
+            "transfer-syntax=*",
         )
         assert response.status_code == 200
         assert response["Content-Type"].startswith("multipart/related")
