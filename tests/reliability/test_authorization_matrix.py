@@ -41,6 +41,8 @@ audit-api:export-csv                    GET     -    -      -   -   -    +   -  
 audit-api:entry                         GET     -    -      -   -   -    +   -    +
 audit-api:object-history                GET     -    -      -   -   -    +   -    +
 audit-api:verify                        GET     -    -      -   -   -    +   -    +
+imaging:upload                          GET     -    -      +   -   -    -   +    +
+imaging:upload                          POST    -    -      +   -   -    -   +    +
 imaging-api:upload                      POST    -    -      +   -   -    -   +    +
 imaging-api:pacs-studies                GET     -    -      +   -   -    -   +    +
 imaging-api:pacs-import                 POST    -    -      +   -   -    -   +    +
@@ -106,6 +108,15 @@ exports-api:comparison                  GET     -    -      +   +   -    -   +  
 exports-api:references                  GET     -    -      +   +   -    -   +    +
 exports-api:references                  POST    -    -      +   +   -    -   +    +
 exports-api:references-pacs             POST    -    -      +   +   -    -   +    +
+learning-api:sets                       GET     -    -      -   -   +    -   +    +
+learning-api:sets                       POST    -    -      -   -   +    -   +    +
+learning-api:jobs                       GET     -    -      -   -   +    -   +    +
+learning-api:jobs                       POST    -    -      -   -   +    -   +    h
+learning-api:job                        GET     -    -      -   -   +    -   +    h
+learning-api:cancel                     POST    -    -      -   -   +    -   +    h
+learning-api:models                     GET     -    -      -   -   +    -   +    +
+learning-api:uncertainty                GET     -    -      +   +   +    -   +    h
+learning:overview                       GET     -    -      -   -   +    -   +    +
 core-api:worker-list                    GET     -    -      -   -   -    -   +    +
 core-api:worker-detail                  GET     -    -      -   -   -    -   +    +
 core-api:probe-list                     POST    -    -      -   -   -    -   +    +
@@ -234,7 +245,8 @@ def argument(route: str, name: str, world, users):
             "exports-api": world.confirmed.pk, "exports": world.confirmed.pk,
         }[app]
     return {
-        "public_id": world.report.public_id if app == "review-api" else world.job.public_id,
+        "public_id": {"review-api": world.report.public_id,
+                      "learning-api": world.training_job.public_id}.get(app, world.job.public_id),
         "seq": world.audit_seq,
         "object_type": "annotations.result",
         "object_id": str(world.result.pk),
@@ -257,6 +269,7 @@ QUERIES = {
     "exports-api:seg": lambda w: f"?results={w.confirmed.pk}",
     "prompts-api:diff": lambda w: f"?a={w.version.pk}&b={w.version.pk}",
     "prompts:diff": lambda w: f"?a={w.version.pk}&b={w.version.pk}",
+    "learning-api:uncertainty": lambda w: f"?prompt_version={w.version.pk}",
 }
 # Bodies for rows whose "other" column is "h": the request must reach the object lookup.
 BODIES = {
@@ -273,6 +286,7 @@ BODIES = {
     "review-api:unwatch": lambda w: {"reason": "done"},
     "review-api:alert-acknowledge": lambda w: {"note": "will revise"},
     "accounts-api:user-set-roles": lambda w: {"roles": ["auditor"]},
+    "learning-api:jobs": lambda w: {"training_set": w.training_set.pk},
 }
 # Answers that mean "allowed" although their status says otherwise: the PACS of the tests is
 # not configured (502 names it), and a result without a reference mask has no comparison.
