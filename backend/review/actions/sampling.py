@@ -1,5 +1,7 @@
 """Putting a confirmed result into the QA queue. Runs inside the confirmation's transaction
 (``annotations.signals.result_decided``), so the decision commits or rolls back with it."""
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,6 +11,8 @@ from audit.trail import record_event
 from .. import sampling
 from ..models import QAItem, QAState, QATransition, SamplingDecision
 from .policy import policy_for
+
+logger = logging.getLogger(__name__)
 
 
 def do_sample_result(result: Result) -> SamplingDecision:
@@ -48,4 +52,14 @@ def on_result_decided(sender, result: Result, state: str, actor, **kwargs) -> No
     from ..tasks import evaluate_prompt_version
 
     version_id, result_id = result.prompt_version_id, result.pk
-    transaction.on_commit(lambda: evaluate_prompt_version.delay(version_id, result_id))
+
+    def evaluate_later() -> None:
+        # The decision is committed; a broker that cannot take the re-check must not turn
+        # the signed confirmation into an error page.
+        try:
+            evaluate_prompt_version.delay(version_id, result_id)
+        except Exception:
+            logger.warning("could not queue the check of prompt version %s after result %s",
+                           version_id, result_id)
+
+    transaction.on_commit(evaluate_later)
