@@ -15,6 +15,7 @@ import pytest
 
 from annotations.models import Job, JobStatus, MaskVersion, Result
 from config.celery import app
+from tests.backend.annotations.conftest import ai_result  # noqa: F401 (fixture)
 from tests.backend.annotations.test_job_worker import finished, submit
 from tests.worker import WorkerProcess, wait_until
 
@@ -50,6 +51,13 @@ class Redis:
         self.proc.wait()
 
 
+def renew_broker_pools() -> None:
+    """Drop this process's broker connections so the next publish uses the current URL (a
+    closed pool left behind would fail every later publish of the session)."""
+    app.pool.force_close_all()
+    app._after_fork()
+
+
 @pytest.fixture
 def redis_broker(worker_env):
     if shutil.which("redis-server") is None:
@@ -59,13 +67,13 @@ def redis_broker(worker_env):
     saved = app.conf.broker_url, app.conf.broker_transport_options
     app.conf.broker_url = redis.url
     app.conf.broker_transport_options = {"visibility_timeout": 3600}
-    app.pool.force_close_all()
+    renew_broker_pools()
     env, tmp = worker_env
     worker_env_redis = {k: v for k, v in env.items() if k != "MEDSAM_BROKER_DIR"}
     worker_env_redis["CELERY_BROKER_URL"] = redis.url
     yield redis, worker_env_redis, tmp
     app.conf.broker_url, app.conf.broker_transport_options = saved
-    app.pool.force_close_all()
+    renew_broker_pools()
     if redis.proc.poll() is None:
         redis.kill()
     shutil.rmtree(redis.dir, ignore_errors=True)
@@ -104,3 +112,20 @@ def test_jobs_survive_a_broker_restart_and_finish_once(
         assert MaskVersion.objects.filter(result__job=job).count() == 1
     chain = verify_chain()
     assert chain.intact, chain.message
+
+
+def test_a_confirmation_while_the_broker_is_down_is_saved_and_answered(
+    redis_broker, ai_result, users  # noqa: F811
+):
+    from rest_framework.test import APIClient
+
+    from tests.conftest import PASSWORD
+
+    redis, _, _ = redis_broker
+    redis.kill()
+    client = APIClient()
+    client.force_login(users["annotator"])
+    response = client.post(f"/api/v1/annotations/results/{ai_result.pk}/confirm",
+                           {"version": 1, "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content[:300]
+    assert Result.objects.get(pk=ai_result.pk).state == "confirmed"
