@@ -39,6 +39,8 @@ def test_it_is_not_ready_when_the_broker_is_down(client, monkeypatch):
 
     # Nothing listens on the discard port.
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    # Set from CELERY_BROKER_URL too when that names a server (CI's Redis).
+    monkeypatch.setitem(app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
     response = client.get("/readyz")
     assert response.status_code == 503
