@@ -40,6 +40,8 @@ class TrainingSetList(APIView):
     permission_classes = [CanTrain]
     serializer_class = TrainingSetSerializer
 
+    @extend_schema(operation_id="v1_learning_sets_list",
+                   responses=TrainingSetSerializer(many=True))
     def get(self, request):
         sets = TrainingSet.objects.filter(site=request.user.site)
         return Response(TrainingSetSerializer(sets, many=True).data)
@@ -107,6 +109,8 @@ class ModelVersionList(APIView):
     permission_classes = [CanTrain]
     serializer_class = ModelVersionSerializer
 
+    @extend_schema(operation_id="v1_learning_models_list",
+                   responses=ModelVersionSerializer(many=True))
     def get(self, request):
         versions = ModelVersion.objects.filter(site=request.user.site)
         return Response(ModelVersionSerializer(versions, many=True).data)

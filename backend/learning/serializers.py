@@ -16,7 +16,8 @@ class TrainingSetSerializer(serializers.ModelSerializer):
 
 
 class TrainingJobSerializer(serializers.ModelSerializer):
-    model_version = serializers.SlugRelatedField(slug_field="engine_name", read_only=True)
+    model_version = serializers.SlugRelatedField(slug_field="engine_name", read_only=True,
+                                                 allow_null=True)
 
     class Meta:
         model = TrainingJob
