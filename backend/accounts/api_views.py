@@ -1,6 +1,7 @@
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -21,12 +22,31 @@ class LoginRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-@extend_schema(request=LoginSerializer, responses={200: UserSerializer})
-@api_view(["POST"])
+class SessionStateSerializer(serializers.Serializer):
+    authenticated = serializers.BooleanField()
+    user = UserSerializer(allow_null=True)
+
+
+@extend_schema(
+    methods=["GET"], request=None, responses={200: SessionStateSerializer},
+    description="Whether this browser is signed in; sets the CSRF cookie a sign-in needs.",
+)
+@extend_schema(
+    methods=["POST"], request=LoginSerializer, responses={200: UserSerializer},
+    description="Sign in with user name and password; starts a session (cookie). Send the "
+    "CSRF cookie's value in X-CSRFToken (GET this endpoint first), so that no other page "
+    "can sign a browser into an account of its choosing.",
+)
+@api_view(["GET", "POST"])
 @permission_classes([AllowAny])
 @throttle_classes([LoginRateThrottle])
 def session_login(request):
-    """Sign in with user name and password; starts a session (cookie) for the API and UI."""
+    if request.method == "GET":
+        get_token(request._request)
+        user = request.user if request.user.is_authenticated else None
+        return Response({"authenticated": user is not None,
+                         "user": UserSerializer(user).data if user else None})
+    SessionAuthentication().enforce_csrf(request)
     data = LoginSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
@@ -35,7 +55,6 @@ def session_login(request):
         return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
     get_token(request._request)
     return Response(UserSerializer(user).data)
-
 
 
 @extend_schema(request=None, responses={204: None})

@@ -30,6 +30,7 @@ MATRIX = """
 route                                   method  anon norole ann rev padm aud sadm other
 :api-schema                             GET     -    +      +   +   +    +   +    .
 :api-docs                               GET     -    +      +   +   +    +   +    .
+accounts-api:session-login              GET     +    +      +   +   +    +   +    .
 accounts-api:session-login              POST    +    +      +   +   +    +   +    .
 accounts-api:session-logout             POST    -    +      +   +   +    +   +    .
 accounts-api:me                         GET     -    +      +   +   +    +   +    .

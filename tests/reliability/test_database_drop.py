@@ -46,8 +46,11 @@ def test_a_request_whose_connection_drops_leaves_nothing_half_written(
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has no server connection to terminate")
     session = requests.Session()
+    session.get(f"{live_server.url}/api/v1/accounts/session")
     login = session.post(f"{live_server.url}/api/v1/accounts/session",
-                         json={"username": users["annotator"].username, "password": PASSWORD})
+                         json={"username": users["annotator"].username, "password": PASSWORD},
+                         headers={"X-CSRFToken": session.cookies["csrftoken"],
+                                  "Referer": live_server.url})
     assert login.status_code == 200, login.text
     url = f"{live_server.url}/api/v1/annotations/results/{ai_result.pk}/confirm"
     headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": live_server.url}

@@ -14,13 +14,8 @@ from rest_framework.test import APIClient
 
 from tests.reliability.test_authorization_matrix import ROLES, ROWS, routes, url_for
 
-# The API sign-in is exempt on purpose (tests/backend/accounts/test_api.py signs in without a
-# token, for script clients): it rides on no session. It leaves "login CSRF" open -- a hostile
-# page could sign a clinician's browser into another account; reported to the lead.
-EXEMPT = {"accounts-api:session-login"}
-STATE_CHANGES = sorted((route, method) for route, method in ROWS
-                       if method != "GET" and route not in EXEMPT)
-ANONYMOUS = {"accounts:login", "accounts:logout"}
+STATE_CHANGES = sorted((route, method) for route, method in ROWS if method != "GET")
+ANONYMOUS = {"accounts:login", "accounts:logout", "accounts-api:session-login"}
 
 
 def csrf_refused(response) -> bool:

@@ -4,19 +4,41 @@ from rest_framework.test import APIClient
 from tests.conftest import PASSWORD
 
 
+def csrf_client() -> APIClient:
+    """A client that enforces CSRF like a browser, holding the cookie from GET session."""
+    client = APIClient(enforce_csrf_checks=True)
+    state = client.get("/api/v1/accounts/session")
+    assert state.json() == {"authenticated": False, "user": None}
+    client.credentials(HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    return client
+
+
 @pytest.mark.django_db
 def test_it_starts_a_session_through_the_api(users):
-    client = APIClient(enforce_csrf_checks=True)
+    client = csrf_client()
     response = client.post(
         "/api/v1/accounts/session",
         {"username": "prompt_admin_owner", "password": PASSWORD},
         format="json",
     )
     assert response.status_code == 200
+    assert client.get("/api/v1/accounts/session").json()["authenticated"] is True
     assert response.json()["roles"] == ["prompt_admin"]
     me = client.get("/api/v1/accounts/me")
     assert me.json()["username"] == "prompt_admin_owner"
     assert me.json()["site"] == "home"
+
+
+@pytest.mark.django_db
+def test_a_sign_in_without_the_csrf_token_is_refused(users):
+    """No other page can sign this browser into an account of its choosing."""
+    response = APIClient(enforce_csrf_checks=True).post(
+        "/api/v1/accounts/session",
+        {"username": "prompt_admin_owner", "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
 
 
 @pytest.mark.django_db
