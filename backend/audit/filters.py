@@ -1,6 +1,6 @@
 """Filtering the trail by user, object, action and period: one form for the auditor pages,
 the API and the CSV export, so each reads the same query string the same way."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -20,8 +20,23 @@ class TrailFilter(forms.Form):
         required=False, help_text="Up to this time (UTC); a date alone includes that day."
     )
 
+    @staticmethod
+    def _sane(value, name: str):
+        """Times a database can compare: UTC offsets within ±14 h, years 1900-9998."""
+        if value is None:
+            return None
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > timedelta(hours=14):
+            raise forms.ValidationError(f"{name}: a UTC offset must lie within ±14 hours.")
+        if not 1900 <= value.year <= 9998:
+            raise forms.ValidationError(f"{name}: the year must lie between 1900 and 9998.")
+        return value.astimezone(UTC)
+
+    def clean_since(self):
+        return self._sane(self.cleaned_data["since"], "since")
+
     def clean_until(self):
-        until = self.cleaned_data["until"]
+        until = self._sane(self.cleaned_data["until"], "until")
         raw = (self.data.get("until") or "").strip()
         if until is not None and len(raw) == len("2026-01-31"):
             until += timedelta(days=1)  # a bare date means up to the end of that day

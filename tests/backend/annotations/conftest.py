@@ -73,16 +73,22 @@ def make_head_series(head_ct, users, sites):
 def ai_result(make_head_series, library, users):
     """A stored AI draft on a real 3-slice series, made by the worker-side actions directly
     (claim, then store) with a known mask, without running the engine."""
+    from django.db import transaction
+
     from annotations import masks
     from annotations.actions import do_claim_job, do_submit_job
     from annotations.execution import save_result
 
     series, box, key = make_head_series(3)
-    job, _ = do_submit_job(users["annotator"], series, library["liver-ct"],
-                           {"prompts": [{"slice": key, "box": box}]})
-    job = do_claim_job(job.pk, "test-worker@localhost")
-    mask = np.zeros((3, 256, 256), np.uint8)
-    mask[:, 100:140, 90:150] = 1
-    stats = masks.stats(mask, (1.5, 0.957, 0.957))
-    provenance = {"engine": "litemedsam", "weights_sha256": "ab" * 32, "code_version": "test"}
-    return save_result(job, mask, stats, {0: 0.9, 1: 0.95, 2: 0.9}, None, [], provenance)
+    # One transaction: the job's message goes out only after it has succeeded here, so a
+    # worker running in the same test session skips it instead of racing this fixture.
+    with transaction.atomic():
+        job, _ = do_submit_job(users["annotator"], series, library["liver-ct"],
+                               {"prompts": [{"slice": key, "box": box}]})
+        job = do_claim_job(job.pk, "test-worker@localhost")
+        mask = np.zeros((3, 256, 256), np.uint8)
+        mask[:, 100:140, 90:150] = 1
+        stats = masks.stats(mask, (1.5, 0.957, 0.957))
+        provenance = {"engine": "litemedsam", "weights_sha256": "ab" * 32,
+                      "code_version": "test"}
+        return save_result(job, mask, stats, {0: 0.9, 1: 0.95, 2: 0.9}, None, [], provenance)

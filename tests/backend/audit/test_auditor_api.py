@@ -113,3 +113,12 @@ def test_an_objects_history_shows_its_entries_and_signatures(api_as, users, site
     assert sig["meaning_display"] == "confirmed as accurate"
     assert sig["intact"] is True
     assert body["entries"][0]["client_address"] == "10.0.0.8"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "since", ["0139-01-25T18:24:51.1-19:09", "1200-01-01", "2026-01-01T00:00+15:00"]
+)
+def test_a_period_the_database_cannot_compare_is_a_400(api_as, since):
+    response = api_as("auditor").get("/api/v1/audit/entries", {"since": since})
+    assert response.status_code == 400
