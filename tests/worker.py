@@ -126,6 +126,9 @@ def worker_env(django_db_setup):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+_session_workers: list[WorkerProcess] = []
+
+
 @pytest.fixture(scope="session")
 def celery_worker(worker_env, django_db_blocker):
     """One worker for the session (queues default, cpu, gpu); yields its hostname."""
@@ -133,8 +136,22 @@ def celery_worker(worker_env, django_db_blocker):
     worker = WorkerProcess(f"pytest-{os.getpid()}@localhost", env, tmp)
     with django_db_blocker.unblock():
         worker.start()
+    _session_workers.append(worker)
     yield worker.hostname
+    _session_workers.remove(worker)
     worker.stop()
+
+
+@pytest.fixture
+def without_session_worker():
+    """Stop the session's worker (if it runs) for one test, so that only the test's own
+    workers take its jobs; start it again afterwards."""
+    paused = [w for w in _session_workers if w.proc is not None and w.proc.poll() is None]
+    for worker in paused:
+        worker.stop()
+    yield
+    for worker in paused:
+        worker.start()
 
 
 @pytest.fixture

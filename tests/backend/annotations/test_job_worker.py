@@ -85,12 +85,12 @@ def test_a_running_job_can_be_cancelled(api_as, library, make_head_series, celer
 
 
 def test_a_job_whose_worker_is_killed_finishes_once_on_restart(
-    api_as, library, make_head_series, spawn_worker
+    api_as, library, make_head_series, without_session_worker, spawn_worker
 ):
     worker = spawn_worker("doomed", queues=["cpu"])
-    series, box, key = make_head_series(30)
+    series, box, key = make_head_series(16)
     client = api_as("annotator")
-    job_id = submit(client, series, library["liver-ct"], box, 15)
+    job_id = submit(client, series, library["liver-ct"], box, 8)
     wait_until(lambda: Job.objects.get(public_id=job_id).progress_done > 0, timeout=300)
     worker.kill9()
     assert Job.objects.get(public_id=job_id).status == JobStatus.RUNNING
@@ -98,6 +98,7 @@ def test_a_job_whose_worker_is_killed_finishes_once_on_restart(
     worker.start()
     job = wait_until(lambda: finished(job_id), timeout=400, interval=0.5)
     assert job.status == JobStatus.SUCCEEDED, job.error + worker.log()[-3000:]
+    assert job.worker == worker.hostname
     assert job.attempts == 2
     assert Result.objects.filter(job=job).count() == 1
     assert MaskVersion.objects.filter(result__job=job).count() == 1
