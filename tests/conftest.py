@@ -91,3 +91,14 @@ def remove_test_media():
 
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache, so rate limits (sign-in throttling) counted by
+    one test never spill into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

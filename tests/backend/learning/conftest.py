@@ -45,6 +45,8 @@ def skull_entry(library, users):
 
 def confirmed_skull(head_ct, users, sites, version, patient: str, first: int):
     """Ingest a slab as the patient's CT series; store and confirm a skull mask on it."""
+    from django.db import transaction
+
     from annotations import masks
     from annotations.actions import do_claim_job, do_submit_job
     from annotations.confirmation import do_confirm_result
@@ -61,12 +63,16 @@ def confirmed_skull(head_ct, users, sites, version, patient: str, first: int):
     key = SLAB_SLICES // 2
     rows, cols = np.flatnonzero(mask[key].any(1)), np.flatnonzero(mask[key].any(0))
     box = [float(cols[0]), float(rows[0]), float(cols[-1]), float(rows[-1])]
-    job, _ = do_submit_job(users["annotator"], series, version,
-                           {"prompts": [{"slice": key, "box": box}]})
-    job = do_claim_job(job.pk, "test-worker@localhost")
-    stats = masks.stats(mask, head_ct.spacing_zyx)
-    provenance = {"engine": "litemedsam", "weights_sha256": "ab" * 32, "code_version": "test"}
-    result = save_result(job, mask, stats, {key: 0.9}, None, [], provenance)
+    # One transaction: the job's message goes out only after it has succeeded here, so a
+    # worker running in the same test session skips it instead of racing this fixture.
+    with transaction.atomic():
+        job, _ = do_submit_job(users["annotator"], series, version,
+                               {"prompts": [{"slice": key, "box": box}]})
+        job = do_claim_job(job.pk, "test-worker@localhost")
+        stats = masks.stats(mask, head_ct.spacing_zyx)
+        provenance = {"engine": "litemedsam", "weights_sha256": "ab" * 32,
+                      "code_version": "test"}
+        result = save_result(job, mask, stats, {key: 0.9}, None, [], provenance)
     return do_confirm_result(users["annotator"], result, 1, PASSWORD)
 
 
