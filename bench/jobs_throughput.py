@@ -76,17 +76,17 @@ def head_series(site, annotator, slices: int, centre: int = 68):
     import io
 
     from imaging.actions import do_ingest
-    from imaging.demo import _dataset_bytes
     from imaging.models import Series
     from model.imaging import Volume
     from model.imaging.dicom_export import volume_to_datasets
+    from model.imaging.dicom_file import to_part10_bytes
     from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
 
     head = read_inv3(DEBIAN_HEAD_CT)
     start = max(0, centre - slices // 2)
     part = Volume(head.voxels[start:start + slices].copy(), head.affine, "CT")
     patient = f"B{slices}-{centre}"
-    files = [_dataset_bytes(d) for d in volume_to_datasets(part, patient_id=patient,
+    files = [to_part10_bytes(d) for d in volume_to_datasets(part, patient_id=patient,
                                                           modality="CT")]
     do_ingest([(f"{i}.dcm", io.BytesIO(b), len(b)) for i, b in enumerate(files)], site=site,
               actor=annotator)

@@ -71,15 +71,15 @@ def head_series(site, user, first: int, count: int, patient: str):
     import io
 
     from imaging.actions import do_ingest
-    from imaging.demo import _dataset_bytes
     from imaging.models import Series
     from model.imaging import Volume
     from model.imaging.dicom_export import volume_to_datasets
+    from model.imaging.dicom_file import to_part10_bytes
     from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
 
     head = read_inv3(DEBIAN_HEAD_CT)
     part = Volume(head.voxels[first:first + count].copy(), head.affine, "CT")
-    files = [_dataset_bytes(d) for d in volume_to_datasets(
+    files = [to_part10_bytes(d) for d in volume_to_datasets(
         part, patient_id=patient, patient_name=f"Bench^{patient}", modality="CT",
         series_description=f"Head CT {count} slices")]
     do_ingest([(f"{i}.dcm", io.BytesIO(b), len(b)) for i, b in enumerate(files)], site=site,

@@ -84,6 +84,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     prompts = [(p["slice"], tuple(p["box"])) for p in job.geometry["prompts"] if "box" in p]
     if not prompts:
         raise PermanentJobError("This engine segments from boxes; the job has none.")
+    options = segment_options(content, spacing_zyx[0])
     progress_throttle, cancel_throttle = Throttled(PROGRESS_EVERY_SECONDS), Throttled(1.0)
 
     def progress(done: int, total: int) -> None:
@@ -104,7 +105,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
             prompts=prompts,
             window=window_tuple(content),
             modality=job.series.modality or content.get("modality", "CT"),
-            options=segment_options(content, spacing_zyx[0]),
+            options=options,
             progress=progress,
             cancelled=cancelled,
         )
@@ -138,7 +139,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "code_version": code_version(),
         "parameters": {
             "window": window_tuple(content),
-            "options": vars(segment_options(content, spacing_zyx[0])),
+            "options": vars(options),
             "prompts": job.geometry["prompts"],
         },
         "stop_reasons": outcome.stop_reasons,

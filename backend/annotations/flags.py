@@ -72,10 +72,13 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_
     if samples < 1:
         return None
     key, box = prompt
-    # Normalised exactly as the engine did (percentiles are taken over the whole volume), so
-    # the key slice's embedding comes from the engine's cache.
+    # Normalised exactly as the engine did, so the key slice's embedding comes from the
+    # engine's cache: a window maps voxel by voxel (the key slice alone suffices); percentiles
+    # are taken over the whole volume.
     modality = content.get("modality", "CT")
-    image = normalise_intensity(voxels, modality, window_tuple(content))[key]
+    window = window_tuple(content)
+    source = voxels[key:key + 1] if window is not None and modality.upper() == "CT" else voxels
+    image = normalise_intensity(source, modality, window)[0 if source is not voxels else key]
     embedding = engine.embed_slice(image)
 
     def segment(perturbed_box):

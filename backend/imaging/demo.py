@@ -7,6 +7,7 @@ import numpy as np
 
 from model.imaging import Volume
 from model.imaging.dicom_export import volume_to_datasets
+from model.imaging.dicom_file import to_part10_bytes
 from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
 
 from .actions import do_ingest
@@ -17,12 +18,6 @@ HEAD_SLICES = slice(40, 100)  # the brain, cranial base to vertex region
 PYDICOM_DATA_FILES = ["693_UNCI.dcm", "MR2_UNCI.dcm"]
 
 
-def _dataset_bytes(dataset) -> bytes:
-    stream = io.BytesIO()
-    dataset.save_as(stream, enforce_file_format=True)
-    return stream.getvalue()
-
-
 def head_ct_files() -> Iterator[tuple[str, bytes]]:
     head = read_inv3(DEBIAN_HEAD_CT)
     part = Volume(np.ascontiguousarray(head.voxels[HEAD_SLICES]), head.affine, "CT")
@@ -31,7 +26,7 @@ def head_ct_files() -> Iterator[tuple[str, bytes]]:
         series_description="Head CT (InVesalius example)",
     )
     for index, dataset in enumerate(datasets):
-        yield f"head-ct-{index:03d}.dcm", _dataset_bytes(dataset)
+        yield f"head-ct-{index:03d}.dcm", to_part10_bytes(dataset)
 
 
 def pydicom_data_files() -> Iterator[tuple[str, bytes]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -38,6 +39,14 @@ class LRUCache(Generic[Value]):
         self._entries.move_to_end(key)
         return value
 
+    def get_or_compute(self, key: str, compute: Callable[[], Value]) -> Value:
+        """The cached value for ``key``, or ``compute()`` stored under it."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
+        return value
+
     def put(self, key: str, value: Value) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)
@@ -52,3 +61,11 @@ class LRUCache(Generic[Value]):
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
+
+
+def as_slice(image) -> np.ndarray:
+    """A (rows, cols) float32 image, or ValueError: what every engine's embed_slice takes."""
+    image = np.asarray(image, np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"embed_slice takes a (rows, cols) image, got shape {image.shape}")
+    return image

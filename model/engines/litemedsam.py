@@ -27,7 +27,7 @@ from model.engines.base import (
     VolumeResult,
     default_device,
 )
-from model.engines.cache import LRUCache, content_key
+from model.engines.cache import LRUCache, as_slice, content_key
 from model.networks.lite_medsam import IMAGE_SIZE, LiteMedSAM
 from model.networks.tiny_vit import fuse_conv_bn
 from model.preprocess import PromptError, ResizeGeometry, normalise_intensity
@@ -101,18 +101,15 @@ class LiteMedSAMEngine(Engine):
 
     @torch.inference_mode()
     def embed_slice(self, image: np.ndarray) -> SliceEmbedding:
-        image = np.asarray(image, np.float32)
-        if image.ndim != 2:
-            raise ValueError(f"embed_slice takes a (rows, cols) image, got shape {image.shape}")
+        image = as_slice(image)
         key = content_key(image)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        geometry = ResizeGeometry.for_shape(image.shape, IMAGE_SIZE)
-        embedding = self._encode(geometry.image_to_model(image, self.device)).to(self.device)
-        handle = SliceEmbedding(key=key, embedding=embedding, geometry=geometry)
-        self.cache.put(key, handle)
-        return handle
+
+        def embed() -> SliceEmbedding:
+            geometry = ResizeGeometry.for_shape(image.shape, IMAGE_SIZE)
+            embedding = self._encode(geometry.image_to_model(image, self.device))
+            return SliceEmbedding(key=key, embedding=embedding.to(self.device), geometry=geometry)
+
+        return self.cache.get_or_compute(key, embed)
 
     @torch.inference_mode()
     def predict_2d(

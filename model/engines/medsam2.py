@@ -41,7 +41,7 @@ from model.engines.base import (
     VolumeResult,
     default_device,
 )
-from model.engines.cache import LRUCache, content_key
+from model.engines.cache import LRUCache, as_slice, content_key
 from model.medsam2.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -135,19 +135,16 @@ class MedSAM2Engine(Engine):
 
     @torch.inference_mode()
     def embed_slice(self, image: np.ndarray) -> MedSAM2Slice:
-        image = np.asarray(image, np.float32)
-        if image.ndim != 2:
-            raise ValueError(f"embed_slice takes a (rows, cols) image, got shape {image.shape}")
+        image = as_slice(image)
         key = content_key(image)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        tensor = image_to_model(image, self.config.image_size).to(self.device)[None]
-        with self._precision():
-            features = self.model.encode_image(tensor)
-        handle = MedSAM2Slice(key, features, (int(image.shape[0]), int(image.shape[1])))
-        self.cache.put(key, handle)
-        return handle
+
+        def embed() -> MedSAM2Slice:
+            tensor = image_to_model(image, self.config.image_size).to(self.device)[None]
+            with self._precision():
+                features = self.model.encode_image(tensor)
+            return MedSAM2Slice(key, features, (int(image.shape[0]), int(image.shape[1])))
+
+        return self.cache.get_or_compute(key, embed)
 
     @torch.inference_mode()
     def predict_2d(

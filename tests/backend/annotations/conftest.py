@@ -34,14 +34,13 @@ def ct_files(hu: np.ndarray, spacing_zyx, patient: str) -> list[tuple[str, bytes
     """(slices, rows, cols) HU as CT DICOM files with that geometry."""
     from model.imaging import Volume
     from model.imaging.dicom_export import volume_to_datasets
+    from model.imaging.dicom_file import to_part10_bytes
 
     z, y, x = spacing_zyx
     volume = Volume(hu.astype(np.float32), np.diag([x, y, z, 1.0]), "CT")
     files = []
     for index, dataset in enumerate(volume_to_datasets(volume, patient_id=patient, modality="CT")):
-        stream = io.BytesIO()
-        dataset.save_as(stream, enforce_file_format=True)
-        files.append((f"{patient}-{index:03d}.dcm", stream.getvalue()))
+        files.append((f"{patient}-{index:03d}.dcm", to_part10_bytes(dataset)))
     return files
 
 
