@@ -61,7 +61,8 @@ def renew_broker_pools() -> None:
 @pytest.fixture
 def redis_broker(worker_env):
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (Debian: redis-server)")
+        message = "redis-server is not installed (Debian: redis-server)"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
     redis = Redis()
     redis.start()
     saved = app.conf.broker_url, app.conf.broker_transport_options
