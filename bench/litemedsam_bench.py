@@ -4,9 +4,11 @@
 
 Per slice (medians over rounds, variants interleaved so that load on a shared
 machine hits them alike): image encoder of the reference package (fp32), ours
-fp32 (torch), ours fp32 (ONNX Runtime), ours int8 (ONNX Runtime, the engine's
-choice) and ours int8 (torch dynamic quantization); prompt encoder + mask
-decoder of the reference and ours; a cached second prompt end to end. Then
+fp32 (torch: the fp32 engine; ONNX Runtime), ours int8 by torch dynamic
+quantization, by ONNX Runtime dynamic int8 and by OpenVINO int8 linear layers
+with the rest in f32 or, the int8 engine's choice, in bf16 where the CPU has it;
+mask decoder of the reference, ours in torch and ours in OpenVINO; a cached
+second prompt end to end on both engines. Then
 fp32-vs-reference logit parity, brain Dice of fp32 and int8 on real slices,
 and, with --propagate, a whole-head propagation over all 108 slices.
 Needs Debian's invesalius-examples for the real head CT.
@@ -74,11 +76,19 @@ def main() -> None:
     int8 = get_engine("litemedsam-int8")
     reference = reference_network(str(verified_path(LITEMEDSAM_WEIGHTS)))
     torch_int8 = torch_dynamic_int8(fp32.network.image_encoder)
-    from model.quantize import OnnxEncoder, cache_dir, export_onnx
+    from model import openvino_cpu
+    from model.quantize import OnnxEncoder, cache_dir, export_onnx, quantize_onnx_int8
 
     fp32_onnx_path = cache_dir() / "bench-litemedsam-encoder-fp32.onnx"
+    ort_int8_path = cache_dir() / "bench-litemedsam-encoder-ort-int8.onnx"
     export_onnx(fp32.network.image_encoder, fp32_onnx_path, 256)
+    quantize_onnx_int8(fp32_onnx_path, ort_int8_path)
     ort_fp32 = OnnxEncoder(fp32_onnx_path, threads=args.threads)
+    ort_int8 = OnnxEncoder(ort_int8_path, threads=args.threads)
+    ov_int8_path = openvino_cpu.build_int8_encoder(
+        fp32.network.image_encoder, fp32.weights_sha256, 256)
+    ov_int8_f32 = openvino_cpu.Int8Encoder(ov_int8_path, args.threads, "f32")
+    print(f"engine {int8.name}: {int8.runtime}")
 
     key = 70
     truth = brain_mask(ct.hu[key])
@@ -90,26 +100,39 @@ def main() -> None:
 
     encoders = {
         "reference fp32 (torch)": reference.image_encoder,
-        "ours fp32 (torch)": fp32.network.image_encoder,
+        "ours fp32 (torch, engine)": fp32.network.image_encoder,
         "ours fp32 (onnxruntime)": ort_fp32,
-        "ours int8 (onnxruntime, engine)": int8._encode,
         "ours int8 (torch dynamic)": torch_int8,
+        "ours int8 (onnxruntime dynamic)": ort_int8,
+        "ours int8 linear + f32 (openvino)": ov_int8_f32,
+        f"ours int8 linear + {int8._precision} (openvino, engine)": int8._encode,
     }
     times: dict[str, list[float]] = {name: [] for name in encoders}
-    decode_times: dict[str, list[float]] = {"reference": [], "ours": [], "cached prompt": []}
+    decode_times: dict[str, list[float]] = {
+        "reference (torch)": [], "ours (torch)": [], "ours (openvino, int8 engine)": [],
+        "cached prompt, fp32 engine": [], "cached prompt, int8 engine": []}
     with torch.inference_mode():
         embedding = fp32.network.image_encoder(tensor)
         handle = fp32.embed_slice(image)
+        int8_handle = int8.embed_slice(image)
+        sparse, dense = fp32.network.prompt_encoder(None, box_t, None)
         for encoder in encoders.values():
             encoder(tensor)  # warm-up
+        int8.predict_2d(int8_handle, box=box)
         for _ in range(args.rounds):
             for name, encoder in encoders.items():
                 times[name].append(timed(lambda encoder=encoder: encoder(tensor)))
-            decode_times["reference"].append(timed(lambda: reference.mask_decoder(
+            decode_times["reference (torch)"].append(timed(lambda: reference.mask_decoder(
                 embedding, reference.prompt_encoder.get_dense_pe(),
                 *reference.prompt_encoder(None, box_t[:, None], None), multimask_output=False)))
-            decode_times["ours"].append(timed(lambda: fp32.network.decode(embedding, boxes=box_t)))
-            decode_times["cached prompt"].append(timed(lambda: fp32.predict_2d(handle, box=box)))
+            decode_times["ours (torch)"].append(
+                timed(lambda: fp32.network.decode(embedding, boxes=box_t)))
+            decode_times["ours (openvino, int8 engine)"].append(
+                timed(lambda: int8._decode(embedding, sparse, dense)))
+            decode_times["cached prompt, fp32 engine"].append(
+                timed(lambda: fp32.predict_2d(handle, box=box)))
+            decode_times["cached prompt, int8 engine"].append(
+                timed(lambda: int8.predict_2d(int8_handle, box=box)))
 
         expected = reference(tensor, box_t.numpy())
         ours_logits, _ = fp32.network.decode(embedding, boxes=box_t)
@@ -119,9 +142,9 @@ def main() -> None:
     ref_median = statistics.median(times["reference fp32 (torch)"])
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  encoder {name:<34} {median:7.3f}   x{ref_median / median:4.2f} vs reference")
+        print(f"  encoder {name:<44} {median:7.3f}   x{ref_median / median:4.2f} vs reference")
     for name, values in decode_times.items():
-        print(f"  decoder {name:<34} {statistics.median(values) * 1000:7.1f} ms")
+        print(f"  decoder {name:<44} {statistics.median(values) * 1000:7.1f} ms")
     print(f"parity: max |logit ours fp32 - reference| = {parity:.2e}")
 
     losses, agreements = [], []

@@ -1,21 +1,19 @@
-"""int8 variants of the LiteMedSAM image encoder.
+"""int8 building blocks: ONNX export, ONNX Runtime dynamic int8, torch dynamic int8.
 
-Two ways were measured on the real weights (bench/litemedsam_bench.py):
-torch's dynamic quantization of Linear layers, and ONNX Runtime with dynamic
-int8 MatMul. The engine uses ONNX Runtime: torch's variant gave no speed-up
-on this encoder (its convolutions and GELUs at full resolution dominate),
-while ONNX Runtime runs the whole graph faster and its int8 MatMul on top.
-Convolutions stay fp32: int8 convolutions were slower and far less accurate.
-
-The int8 model is built once from our fp32 network and kept in a cache folder
-keyed by the weights' sha256 and the format version below.
+Three ways to run LiteMedSAM's image encoder in int8 were measured on the real
+weights, side by side (bench/litemedsam_bench.py): torch's dynamic quantization
+of Linear layers (no speed-up: the full-resolution convolutions and GELUs
+dominate), ONNX Runtime with dynamic int8 MatMul (about 2.2x the reference), and
+OpenVINO with int8 linear weights (model/openvino_cpu.py, the engine's choice,
+about 3.4x with bf16 elsewhere). Static int8 convolutions (QDQ) were slower and
+far less accurate. ONNX Runtime int8 remains the MedSAM-2 CPU engine's runtime
+(model/medsam2/int8.py).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -23,8 +21,6 @@ import numpy as np
 import torch
 from torch import nn
 
-# Bump when the exported graph or the quantization settings change.
-INT8_FORMAT_VERSION = "1"
 CACHE_ENV = "MEDSAM_MODEL_CACHE"
 
 
@@ -68,21 +64,6 @@ def quantize_onnx_int8(fp32_path: Path, int8_path: Path) -> None:
         )
     finally:
         quiet.setLevel(level)
-
-
-def build_int8_onnx(encoder: nn.Module, weights_sha256: str, side: int) -> Path:
-    """Path of the cached int8 ONNX encoder for these weights, building it if needed."""
-    name = f"litemedsam-encoder-{weights_sha256[:16]}-v{INT8_FORMAT_VERSION}-int8.onnx"
-    target = cache_dir() / name
-    if target.is_file():
-        return target
-    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        fp32_path = Path(scratch) / "encoder.onnx"
-        int8_path = Path(scratch) / "encoder-int8.onnx"
-        export_onnx(encoder, fp32_path, side)
-        quantize_onnx_int8(fp32_path, int8_path)
-        os.replace(int8_path, target)
-    return target
 
 
 class OnnxEncoder:

@@ -131,6 +131,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "engine_version": engine.version,
         "weights_sha256": engine.weights_sha256,
         "device": str(engine.device),
+        "runtime": engine.runtime,
         "prompt_version": {
             "id": job.prompt_version_id,
             "key": job.structure_key,

@@ -132,6 +132,11 @@ class Engine(abc.ABC):
         return None
 
     @property
+    def runtime(self) -> dict[str, str]:
+        """How this engine computes on this machine (libraries, precisions), for provenance."""
+        return {}
+
+    @property
     @abc.abstractmethod
     def weights_sha256(self) -> str:
         """sha256 of the weights file actually loaded."""

@@ -7,7 +7,6 @@ how the image encoder runs.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from model import openvino_cpu
 from model.engines.base import (
     Box,
     CancelCheck,
@@ -32,10 +32,9 @@ from model.networks.lite_medsam import IMAGE_SIZE, LiteMedSAM
 from model.networks.tiny_vit import fuse_conv_bn
 from model.preprocess import PromptError, ResizeGeometry, normalise_intensity
 from model.propagation import propagate
-from model.quantize import OnnxEncoder, build_int8_onnx
 from model.weights import LITEMEDSAM_WEIGHTS, WeightsUnavailable, locate, verified_path
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,16 @@ class LiteMedSAMEngine(Engine):
 
         return self.cache.get_or_compute(key, embed)
 
+    def _decode(self, embedding: torch.Tensor, sparse: torch.Tensor,
+                dense: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every mask token's low-resolution logits (1, 4, 256, 256) and IoU (1, 4)."""
+        return self.network.mask_decoder.predict_masks(
+            embedding, self.network.prompt_encoder.get_dense_pe(), sparse, dense)
+
+    @property
+    def runtime(self) -> dict[str, str]:
+        return {"encoder": f"torch {torch.__version__} fp32", "decoder": "torch fp32"}
+
     @torch.inference_mode()
     def predict_2d(
         self,
@@ -137,11 +146,12 @@ class LiteMedSAMEngine(Engine):
                 torch.as_tensor(coords, device=self.device)[None],
                 torch.as_tensor(array[:, 2], device=self.device, dtype=torch.int64)[None],
             )
+        sparse, dense = self.network.prompt_encoder(points=points_t, boxes=boxes_t, masks=None)
+        low_res, iou = self._decode(handle.embedding, sparse, dense)
         # One click is ambiguous: take the best of the three multimask outputs.
         multimask = box is None and len(points) == 1
-        low_res, iou = self.network.decode(
-            handle.embedding, boxes=boxes_t, points=points_t, multimask_output=multimask
-        )
+        selected = slice(1, None) if multimask else slice(0, 1)
+        low_res, iou = low_res[:, selected], iou[:, selected]
         best = int(iou[0].argmax())
         logits = geometry.logits_to_original(low_res[0, best]).float().cpu().numpy()
         return Prediction(
@@ -194,7 +204,9 @@ class LiteMedSAMInt8Engine(LiteMedSAMEngine):
     name = "litemedsam-int8"
     queue = "cpu"
     description = (
-        "LiteMedSAM with an int8 image encoder (ONNX Runtime dynamic int8 MatMul), CPU"
+        "LiteMedSAM on OpenVINO, CPU: int8 linear layers (int8 weights, dynamically quantized "
+        "activations), the rest of the encoder in bf16 where the CPU has it natively, else "
+        "fp32; fp32 mask decoder"
     )
 
     @classmethod
@@ -206,16 +218,35 @@ class LiteMedSAMInt8Engine(LiteMedSAMEngine):
         available, reason = super().availability()
         if not available:
             return available, reason
-        for module in ("onnxruntime", "onnx"):
-            if importlib.util.find_spec(module) is None:
-                return False, f"the Python package {module} is not installed"
-        return True, ""
+        return openvino_cpu.available()
 
     def __init__(self, device: torch.device | str | None = None, cache_size: int = 32) -> None:
         if device is not None and torch.device(device).type != "cpu":
             raise EngineUnavailable(f"{self.name} runs on the CPU only, not on {device}")
+        self._precision = openvino_cpu.compute_precision()
+        self._decoder: openvino_cpu.CompiledModel | None = None
         super().__init__(device, cache_size)
 
     def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        path = build_int8_onnx(self.network.image_encoder, self._weights_sha256, IMAGE_SIZE)
-        return OnnxEncoder(path, threads=torch.get_num_threads())
+        path = openvino_cpu.build_int8_encoder(
+            self.network.image_encoder, self._weights_sha256, IMAGE_SIZE)
+        return openvino_cpu.Int8Encoder(path, torch.get_num_threads(), self._precision)
+
+    def _decode(self, embedding: torch.Tensor, sparse: torch.Tensor,
+                dense: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._decoder is None:
+            # Built on first use, after a fine-tune has loaded its decoder weights, and
+            # named by the sha256 of the weights this engine reports.
+            path = openvino_cpu.build_decoder(self.network, self.weights_sha256)
+            self._decoder = openvino_cpu.CompiledModel(path, torch.get_num_threads(), "f32")
+        masks, iou = self._decoder(embedding=embedding.numpy(), sparse=sparse.numpy(),
+                                   dense=dense.numpy())
+        return torch.from_numpy(masks), torch.from_numpy(iou)
+
+    @property
+    def runtime(self) -> dict[str, str]:
+        version = openvino_cpu.runtime_version()
+        return {
+            "encoder": f"openvino {version} int8 linear + {self._precision}",
+            "decoder": f"openvino {version} fp32",
+        }

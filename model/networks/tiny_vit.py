@@ -88,7 +88,7 @@ class PatchMerging(nn.Module):
             x = x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2)
         x = self.act(self.conv1(x))
         x = self.act(self.conv2(x))
-        return self.conv3(x).flatten(2).transpose(1, 2)
+        return self.conv3(x).permute(0, 2, 3, 1).flatten(1, 2)
 
 
 class WindowAttention(nn.Module):
@@ -98,6 +98,7 @@ class WindowAttention(nn.Module):
         super().__init__()
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
+        self.window_size = window_size
         self.norm = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
@@ -114,12 +115,30 @@ class WindowAttention(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        batch, tokens, _ = x.shape
-        qkv = self.qkv(self.norm(x)).view(batch, tokens, self.num_heads, 3 * self.head_dim)
-        q, k, v = qkv.permute(0, 2, 1, 3).split(self.head_dim, dim=3)
+        """Attention in non-overlapping windows over a (B, H, W, C) grid; same shape out.
+
+        The grid is zero-padded to whole windows, as in training. Windows and heads
+        are split with one transpose each way (the layout the export keeps cheap),
+        and the output projection runs on the real tokens only.
+        """
+        batch, h, w, chans = x.shape
+        size = self.window_size
+        pad_b, pad_r = (size - h % size) % size, (size - w % size) % size
+        if pad_b or pad_r:
+            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+        nh, nw = (h + pad_b) // size, (w + pad_r) // size
+        heads, head_dim = self.num_heads, self.head_dim
+        # Each head's slice of the projection holds its q, k and v in that order.
+        qkv = self.qkv(self.norm(x)).view(batch, nh, size, nw, size, heads, 3, head_dim)
+        qkv = qkv.permute(6, 0, 1, 3, 5, 2, 4, 7).reshape(3, batch * nh * nw, heads, size**2, -1)
+        q, k, v = qkv.unbind(0)
         bias = self.attention_biases[:, self.bias_index]
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-        return self.proj(out.transpose(1, 2).reshape(batch, tokens, -1))
+        out = out.view(batch, nh, nw, heads, size, size, head_dim).permute(0, 1, 4, 2, 5, 3, 6)
+        out = out.reshape(batch, nh * size, nw * size, chans)
+        if pad_b or pad_r:
+            out = out[:, :h, :w]
+        return self.proj(out)
 
 
 class FeedForward(nn.Module):
@@ -145,35 +164,18 @@ class TinyViTBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.resolution = resolution
-        self.window_size = window_size
         self.attn = WindowAttention(dim, num_heads, window_size)
         self.mlp = FeedForward(dim, int(dim * mlp_ratio))
         self.local_conv = ConvBN(dim, dim, local_conv_size, 1, local_conv_size // 2, groups=dim)
 
-    def _windowed_attention(self, x: Tensor) -> Tensor:
-        h, w = self.resolution
-        size = self.window_size
-        batch, tokens, chans = x.shape
-        if h == size and w == size:
-            return self.attn(x)
-        pad_b = (size - h % size) % size
-        pad_r = (size - w % size) % size
-        # Padding tokens are zeros before the attention's own norm, as in training.
-        x = F.pad(x.view(batch, h, w, chans), (0, 0, 0, pad_r, 0, pad_b))
-        ph, pw = h + pad_b, w + pad_r
-        nh, nw = ph // size, pw // size
-        windows = x.view(batch, nh, size, nw, size, chans).transpose(2, 3)
-        windows = self.attn(windows.reshape(batch * nh * nw, size * size, chans))
-        x = windows.view(batch, nh, nw, size, size, chans).transpose(2, 3)
-        x = x.reshape(batch, ph, pw, chans)[:, :h, :w]
-        return x.reshape(batch, tokens, chans)
-
     def forward(self, x: Tensor) -> Tensor:
         h, w = self.resolution
         batch, tokens, chans = x.shape
-        x = x + self._windowed_attention(x)
-        x = self.local_conv(x.transpose(1, 2).reshape(batch, chans, h, w))
-        x = x.view(batch, chans, tokens).transpose(1, 2)
+        grid = x.view(batch, h, w, chans)
+        grid = grid + self.attn(grid)
+        # 4-D channel transposes, which ONNX Runtime folds into its conv layout changes.
+        grid = self.local_conv(grid.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        x = grid.reshape(batch, tokens, chans)
         return x + self.mlp(x)
 
 
@@ -241,9 +243,20 @@ class TinyViT(nn.Module):
         x = self.patch_embed(x)
         for layer in self.layers:
             x = layer(x)
-        batch, _, chans = x.shape
-        x = x.view(batch, self.out_side, self.out_side, chans).permute(0, 3, 1, 2)
-        return self.neck(x)
+        return self._neck(x)
+
+    def _neck(self, tokens: Tensor) -> Tensor:
+        """`self.neck` run on tokens: the 1x1 convolution as a linear layer and both
+        channel norms in channels-last order, which exports without per-channel
+        reductions over NCHW and lets the int8 build quantize the 1x1 layer."""
+        conv1, norm1, conv3, norm2 = self.neck
+        batch, _, chans = tokens.shape
+        side = self.out_side
+        x = F.linear(tokens, conv1.weight.flatten(1))
+        x = F.layer_norm(x, (x.shape[-1],), norm1.weight, norm1.bias, norm1.eps)
+        x = conv3(x.view(batch, side, side, -1).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        x = F.layer_norm(x, (x.shape[-1],), norm2.weight, norm2.bias, norm2.eps)
+        return x.permute(0, 3, 1, 2)
 
 
 def fuse_conv_bn(module: nn.Module) -> nn.Module:
