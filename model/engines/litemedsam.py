@@ -64,7 +64,10 @@ class LiteMedSAMEngine(Engine):
     name = "litemedsam"
     version = ENGINE_VERSION
     queue = "cpu"
-    description = "LiteMedSAM (TinyViT + SAM decoder), fp32, real MedSAM weights; CPU or CUDA"
+    description = (
+        "LiteMedSAM (TinyViT + SAM decoder), fp32, real MedSAM weights; CPU or CUDA (on the "
+        "CPU the mask decoder runs in OpenVINO fp32)"
+    )
 
     def __init__(self, device: torch.device | str | None = None, cache_size: int = 32) -> None:
         available, reason = self.availability()
@@ -72,6 +75,7 @@ class LiteMedSAMEngine(Engine):
             raise EngineUnavailable(f"{self.name} is unavailable: {reason}")
         super().__init__(torch.device(device) if device is not None else self._pick_device())
         self.network, self._weights_sha256 = load_network(self.device)
+        self._decoder: openvino_cpu.CompiledModel | None = None
         self._encode = self._build_encoder()
         self.cache: LRUCache[SliceEmbedding] = LRUCache(cache_size)
 
@@ -110,15 +114,34 @@ class LiteMedSAMEngine(Engine):
 
         return self.cache.get_or_compute(key, embed)
 
+    def _uses_openvino_decoder(self) -> bool:
+        """On the CPU the fp32 mask decoder runs in OpenVINO (same logits to ~1e-5, about
+        1.5x faster than torch), so a second prompt on a cached slice stays interactive."""
+        return self.device.type == "cpu" and openvino_cpu.available()[0]
+
     def _decode(self, embedding: torch.Tensor, sparse: torch.Tensor,
                 dense: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Every mask token's low-resolution logits (1, 4, 256, 256) and IoU (1, 4)."""
-        return self.network.mask_decoder.predict_masks(
-            embedding, self.network.prompt_encoder.get_dense_pe(), sparse, dense)
+        if not self._uses_openvino_decoder():
+            return self.network.mask_decoder.predict_masks(
+                embedding, self.network.prompt_encoder.get_dense_pe(), sparse, dense)
+        if self._decoder is None:
+            # Built on first use, after a fine-tune has loaded its decoder weights, and
+            # named by the sha256 of the weights this engine reports.
+            path = openvino_cpu.build_decoder(self.network, self.weights_sha256)
+            self._decoder = openvino_cpu.CompiledModel(path, torch.get_num_threads(), "f32")
+        masks, iou = self._decoder(embedding=embedding.numpy(), sparse=sparse.numpy(),
+                                   dense=dense.numpy())
+        return torch.from_numpy(masks), torch.from_numpy(iou)
+
+    def _decoder_runtime(self) -> str:
+        if self._uses_openvino_decoder():
+            return f"openvino {openvino_cpu.runtime_version()} fp32"
+        return f"torch {torch.__version__} fp32"
 
     @property
     def runtime(self) -> dict[str, str]:
-        return {"encoder": f"torch {torch.__version__} fp32", "decoder": "torch fp32"}
+        return {"encoder": f"torch {torch.__version__} fp32", "decoder": self._decoder_runtime()}
 
     @torch.inference_mode()
     def predict_2d(
@@ -224,7 +247,6 @@ class LiteMedSAMInt8Engine(LiteMedSAMEngine):
         if device is not None and torch.device(device).type != "cpu":
             raise EngineUnavailable(f"{self.name} runs on the CPU only, not on {device}")
         self._precision = openvino_cpu.compute_precision()
-        self._decoder: openvino_cpu.CompiledModel | None = None
         super().__init__(device, cache_size)
 
     def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -232,21 +254,10 @@ class LiteMedSAMInt8Engine(LiteMedSAMEngine):
             self.network.image_encoder, self._weights_sha256, IMAGE_SIZE)
         return openvino_cpu.Int8Encoder(path, torch.get_num_threads(), self._precision)
 
-    def _decode(self, embedding: torch.Tensor, sparse: torch.Tensor,
-                dense: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._decoder is None:
-            # Built on first use, after a fine-tune has loaded its decoder weights, and
-            # named by the sha256 of the weights this engine reports.
-            path = openvino_cpu.build_decoder(self.network, self.weights_sha256)
-            self._decoder = openvino_cpu.CompiledModel(path, torch.get_num_threads(), "f32")
-        masks, iou = self._decoder(embedding=embedding.numpy(), sparse=sparse.numpy(),
-                                   dense=dense.numpy())
-        return torch.from_numpy(masks), torch.from_numpy(iou)
-
     @property
     def runtime(self) -> dict[str, str]:
         version = openvino_cpu.runtime_version()
         return {
             "encoder": f"openvino {version} int8 linear + {self._precision}",
-            "decoder": f"openvino {version} fp32",
+            "decoder": self._decoder_runtime(),
         }
