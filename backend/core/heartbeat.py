@@ -11,6 +11,7 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _stop = threading.Event()
+_beaten = threading.Event()
 _maintenance: list = []
 
 
@@ -52,6 +53,12 @@ def beat_once(hostname: str, queues: list[str], started_at, engines: list[str]) 
     )
 
 
+def has_beaten() -> bool:
+    """Whether this worker's heartbeat row has been written since it became ready: until
+    then the rest of the system (health, metrics, recovery) cannot see it."""
+    return _beaten.is_set()
+
+
 def _loop(hostname: str, queues: list[str]) -> None:
     started_at = timezone.now()
     engines = engines_for(queues)
@@ -59,6 +66,7 @@ def _loop(hostname: str, queues: list[str]) -> None:
     while True:
         try:
             beat_once(hostname, queues, started_at, engines)
+            _beaten.set()
         except Exception:  # a missed beat must never kill the worker; /healthz shows it
             logger.exception("worker heartbeat failed")
         now = time.monotonic()
@@ -77,6 +85,7 @@ def _loop(hostname: str, queues: list[str]) -> None:
 @worker_ready.connect
 def start_heartbeat(sender, **kwargs):
     _stop.clear()
+    _beaten.clear()
     thread = threading.Thread(
         target=_loop, args=(sender.hostname, _queues(sender)), name="heartbeat", daemon=True
     )

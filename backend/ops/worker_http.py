@@ -4,7 +4,8 @@ Started in the worker process when ``MEDSAM_WORKER_HTTP_PORT`` is set (the conta
 set it; the embedded default does not):
 
 - ``/livez``: 200 while the worker's heartbeat thread runs (it stops only with the worker).
-- ``/readyz``: 200 once the worker consumes its queues and reaches the database and broker.
+- ``/readyz``: 200 once the worker consumes its queues, has recorded its heartbeat and
+  reaches the database and broker.
 - ``/metrics``: tasks run by this worker, their durations, and GPU memory.
 """
 import logging
@@ -46,11 +47,13 @@ def heartbeat_running() -> bool:
 
 def readiness() -> tuple[dict, bool]:
     from core.health import check_broker, check_database
+    from core.heartbeat import has_beaten
 
     close_old_connections()
     try:
         checks = {
             "consuming": {"ok": _state["ready"]},
+            "heartbeat": {"ok": has_beaten()},
             "database": check_database(),
             "broker": check_broker(),
         }
