@@ -125,3 +125,13 @@ def test_both_precisions_give_the_fp32_embedding_closely(int8_engine, precision)
     error = (model(image) - expected).abs()
     bound = {"f32": 0.08, "bf16": 0.13}[precision]
     assert 0 < error.mean() / expected.abs().mean() < bound
+
+
+def test_torch_threads_are_restored_after_openvino_work(int8_engine, fp32_engine):
+    threads = torch.get_num_threads()
+    image = np.random.default_rng(5).random((64, 64), dtype=np.float32)
+    int8_engine.predict_2d(image, box=(10, 10, 40, 40))
+    fp32_engine.predict_2d(image, box=(10, 10, 40, 40))
+    with pytest.raises(Exception, match="outside"):
+        int8_engine.predict_2d(image, box=(10, 10, 400, 40))
+    assert torch.get_num_threads() == threads

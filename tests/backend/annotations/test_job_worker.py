@@ -49,6 +49,9 @@ def test_a_job_runs_on_the_worker_and_stores_a_result_with_provenance(
     assert provenance["weights_sha256"] == library["liver-ct"].content["engine"]["weights_sha256"]
     assert provenance["prompt_version"]["key"] == "liver-ct"
     assert provenance["worker"] == celery_worker
+    # How the engine computed on that worker: libraries and precisions (OpenVINO decoder on CPU).
+    assert provenance["runtime"]["encoder"].startswith("torch ")
+    assert provenance["runtime"]["decoder"].startswith("openvino ")
     assert len(provenance["code_version"]) >= 40
     assert result["state"] == "ai_draft"
     assert result["mask_versions"][0]["number"] == 1
