@@ -24,17 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
 
-
-def setup_environment(var_dir: Path) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "MEDSAM_VAR_DIR": str(var_dir),
-        "MEDSAM_WORKER_HEARTBEAT_SECONDS": "1",
-    })
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
-
-    django.setup()
+from embedded_site import setup_environment  # noqa: E402
 
 
 def approved_version(engine: str):

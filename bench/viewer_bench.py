@@ -20,7 +20,6 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
+
+from embedded_site import setup_environment  # noqa: E402
+
 PASSWORD = "bench-viewer-pass-42!"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,15 +44,7 @@ def free_port() -> int:
 
 
 def setup(var_dir: Path):
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "MEDSAM_VAR_DIR": str(var_dir),
-        "MEDSAM_WORKER_HEARTBEAT_SECONDS": "1",
-    })
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
-
-    django.setup()
+    setup_environment(var_dir)
     from django.contrib.auth.models import Group
 
     from accounts.management.commands.seed_roles import seed_roles

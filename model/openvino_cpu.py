@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from model.quantize import cache_dir, export_onnx
 
 # Bump when an exported graph or the quantization changes.
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 DYNAMIC_GROUP = 32
 
 
@@ -179,9 +179,7 @@ def build_decoder(network: nn.Module, weights_sha256: str) -> Path:
             torch.onnx.export(
                 graph, (embedding, sparse, dense), str(path), dynamo=False, opset_version=17,
                 input_names=["embedding", "sparse", "dense"], output_names=["masks", "iou"],
-                # Dense prompts may come as (1, C, 1, 1) when they are the same everywhere
-                # (no mask prompt): the graph broadcasts them.
-                dynamic_axes={"sparse": {1: "prompt_tokens"}, "dense": {2: "rows", 3: "cols"}},
+                dynamic_axes={"sparse": {1: "prompt_tokens"}},
             )
 
     name = f"litemedsam-decoder-{weights_sha256[:16]}-ov{FORMAT_VERSION}-fp32.onnx"

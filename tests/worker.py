@@ -7,6 +7,7 @@ test may kill (``kill -9``) and restart.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -172,12 +173,24 @@ def spawn_worker(worker_env, settings):
         worker.stop()
 
 
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy; fail the test on timeout."""
+def wait_until(predicate, timeout: float = 30, interval: float = 0.1,
+               what: str = "condition not met", details=None):
+    """Poll ``predicate`` until it returns something truthy; fail the test on timeout with
+    ``what`` and, when given, the text ``details()`` returns (a log tail)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout}s")
+    pytest.fail(f"{what} within {timeout}s" + (f":\n{details()}" if details else ""))
+
+
+def redis_answers(port: int) -> bool:
+    """Whether a Redis server on 127.0.0.1:``port`` answers PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -22,6 +22,17 @@ ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
 
+def checked_volume(volume_zyx: np.ndarray, spacing_zyx: Sequence[float]) -> np.ndarray:
+    """The volume as an array, after checking it is (slices, rows, cols) with three positive
+    spacings in mm; raises ValueError otherwise."""
+    volume = np.asarray(volume_zyx)
+    if volume.ndim != 3:
+        raise ValueError(f"volume must be (slices, rows, cols), got shape {volume.shape}")
+    if len(spacing_zyx) != 3 or min(float(s) for s in spacing_zyx) <= 0:
+        raise ValueError(f"spacing must be three positive mm values, got {spacing_zyx}")
+    return volume
+
+
 class EngineUnavailable(RuntimeError):
     """The engine cannot run here; the message says why and what to install."""
 

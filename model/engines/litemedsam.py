@@ -26,6 +26,7 @@ from model.engines.base import (
     SegmentOptions,
     SlicePrompt,
     VolumeResult,
+    checked_volume,
     default_device,
 )
 from model.engines.cache import LRUCache, as_slice, content_key
@@ -77,6 +78,9 @@ class LiteMedSAMEngine(Engine):
         super().__init__(torch.device(device) if device is not None else self._pick_device())
         self.network, self._weights_sha256 = load_network(self.device)
         self._decoder: openvino_cpu.CompiledModel | None = None
+        # On the CPU the fp32 mask decoder runs in OpenVINO (same logits to ~1e-5, about
+        # 1.5x faster than torch), so a second prompt on a cached slice stays interactive.
+        self._openvino_decoder = self.device.type == "cpu" and openvino_cpu.available()[0]
         self._threads = torch.get_num_threads()  # for OpenVINO, whose models build lazily
         self._encode = self._build_encoder()
         self.cache: LRUCache[SliceEmbedding] = LRUCache(cache_size)
@@ -116,15 +120,10 @@ class LiteMedSAMEngine(Engine):
 
         return self.cache.get_or_compute(key, embed)
 
-    def _uses_openvino_decoder(self) -> bool:
-        """On the CPU the fp32 mask decoder runs in OpenVINO (same logits to ~1e-5, about
-        1.5x faster than torch), so a second prompt on a cached slice stays interactive."""
-        return self.device.type == "cpu" and openvino_cpu.available()[0]
-
     def _decode(self, embedding: torch.Tensor, sparse: torch.Tensor,
                 dense: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Every mask token's low-resolution logits (1, 4, 256, 256) and IoU (1, 4)."""
-        if not self._uses_openvino_decoder():
+        if not self._openvino_decoder:
             return self.network.mask_decoder.predict_masks(
                 embedding, self.network.prompt_encoder.get_dense_pe(), sparse, dense)
         if self._decoder is None:
@@ -132,14 +131,12 @@ class LiteMedSAMEngine(Engine):
             # named by the sha256 of the weights this engine reports.
             path = openvino_cpu.build_decoder(self.network, self.weights_sha256)
             self._decoder = openvino_cpu.CompiledModel(path, self._threads, "f32")
-        if dense.stride(2) == 0 and dense.stride(3) == 0:
-            dense = dense[:, :, :1, :1]  # one value per channel (no mask prompt): broadcast
         masks, iou = self._decoder(embedding=embedding.numpy(), sparse=sparse.numpy(),
                                    dense=dense.numpy())
         return torch.from_numpy(masks), torch.from_numpy(iou)
 
     def _decoder_runtime(self) -> str:
-        if self._uses_openvino_decoder():
+        if self._openvino_decoder:
             return f"openvino {openvino_cpu.runtime_version()} fp32"
         return f"torch {torch.__version__} fp32"
 
@@ -169,7 +166,7 @@ class LiteMedSAMEngine(Engine):
     ) -> Prediction:
         handle = slice_image if isinstance(slice_image, SliceEmbedding) else self.embed_slice(
             slice_image)
-        if self._uses_openvino_decoder():
+        if self._openvino_decoder:
             with self._torch_on_one_thread():
                 return self._predict(handle, box, points, return_logits)
         return self._predict(handle, box, points, return_logits)
@@ -222,11 +219,7 @@ class LiteMedSAMEngine(Engine):
         progress: ProgressCallback | None = None,
         cancelled: CancelCheck | None = None,
     ) -> VolumeResult:
-        volume = np.asarray(volume_zyx)
-        if volume.ndim != 3:
-            raise ValueError(f"volume must be (slices, rows, cols), got shape {volume.shape}")
-        if len(spacing_zyx) != 3 or min(float(s) for s in spacing_zyx) <= 0:
-            raise ValueError(f"spacing must be three positive mm values, got {spacing_zyx}")
+        volume = checked_volume(volume_zyx, spacing_zyx)
         options = options or SegmentOptions()
         normalised = normalise_intensity(volume, modality, window)
         geometry = ResizeGeometry.for_shape(volume.shape[1:], IMAGE_SIZE)

@@ -39,6 +39,7 @@ from model.engines.base import (
     SegmentOptions,
     SlicePrompt,
     VolumeResult,
+    checked_volume,
     default_device,
 )
 from model.engines.cache import LRUCache, as_slice, content_key
@@ -183,11 +184,7 @@ class MedSAM2Engine(Engine):
         cancelled: CancelCheck | None = None,
     ) -> VolumeResult:
         started = time.perf_counter()
-        volume = np.asarray(volume_zyx)
-        if volume.ndim != 3:
-            raise ValueError(f"volume must be (slices, rows, cols), got shape {volume.shape}")
-        if len(spacing_zyx) != 3 or min(float(s) for s in spacing_zyx) <= 0:
-            raise ValueError(f"spacing must be three positive mm values, got {spacing_zyx}")
+        volume = checked_volume(volume_zyx, spacing_zyx)
         options = options or SegmentOptions()
         grouped = validate_prompts(prompts, volume.shape[0])
         for slice_index, boxes in grouped.items():

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from core import processes
-from tests.worker import WORKER_TIMING
+from tests.worker import WORKER_TIMING, redis_answers, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,13 +26,7 @@ def free_port() -> int:
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, details=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"{what} within {timeout}s" + (f":\n{details()}" if details else ""))
+    return wait_until(predicate, timeout, interval, what=what, details=details)
 
 
 def answers(url: str) -> bool:
@@ -107,12 +100,7 @@ class Stack:
         wait_for(lambda: self._redis_ping(), 20, "redis did not answer")
 
     def _redis_ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        return redis_answers(self.redis_port)
 
     def seed(self) -> dict:
         done = subprocess.run([sys.executable, "-m", "tests.deploy.seed_stack"], cwd=REPO,

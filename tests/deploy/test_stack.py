@@ -6,10 +6,10 @@ import json
 import time
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy.stack import Client, Stack, wait_for
 from tests.model.head_ct import require_cranium
+from tests.prometheus import metric
 
 pytestmark = pytest.mark.worker
 
@@ -38,14 +38,6 @@ def stack(tmp_path_factory):
 def finished(client, job_id):
     job = client.get(f"/api/v1/annotations/jobs/{job_id}")
     return job if job["status"] in ("succeeded", "failed", "cancelled") else None
-
-
-def metric(text: str, name: str, **labels) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return None
 
 
 def test_jobs_and_tasks_reach_the_worker_bound_to_their_queue(stack):

@@ -17,7 +17,7 @@ from annotations.models import Job, JobStatus, MaskVersion, Result
 from config.celery import app
 from tests.backend.annotations.conftest import ai_result  # noqa: F401 (fixture)
 from tests.backend.annotations.test_job_worker import finished, submit
-from tests.worker import WorkerProcess, wait_until
+from tests.worker import WorkerProcess, redis_answers, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -39,12 +39,7 @@ class Redis:
         wait_until(self.answers, timeout=20)
 
     def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        return redis_answers(self.port)
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)

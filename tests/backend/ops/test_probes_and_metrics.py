@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from annotations.models import Job
 from ops import readiness
+from tests.prometheus import metric
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +45,6 @@ def test_it_is_not_ready_when_the_broker_is_down(client, monkeypatch):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
-
-
-def metric(text: str, name: str, **labels) -> float | None:
-    """The value of one sample of a Prometheus exposition, or None when it is absent."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return None
 
 
 def test_it_counts_requests_by_route_pattern(api_as):
