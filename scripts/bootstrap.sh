@@ -56,6 +56,12 @@ if [[ ! -f "$BUILD_STAMP" ]]; then
 fi
 
 mkdir -p var
+# Real labelled abdominal CT and MR (TotalSegmentator's reference files, from its PyPI sdist) for
+# the demo, the tests and the benches: downloaded once by pip, never at run time.
+if [[ ! -f var/reference_data/totalsegmentator-2.18.0/example_seg.nii.gz ]]; then
+  echo "==> fetching the reference CT and MR volumes (totalsegmentator 2.18.0 sdist, 38 MB)"
+  "$PY" model/imaging/reference_data.py >/dev/null
+fi
 if [[ -z "$EXTRAS" ]]; then
   "$PY" manage.py migrate --noinput | grep -v "^  No migrations to apply" || true
 fi
