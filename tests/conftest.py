@@ -4,16 +4,43 @@ Users: for every role an owner, a member (both hold the role, at the demo site) 
 outsider (the role, at another site), plus a user with no role -- so a permission test is
 one line: ``client = api_as("auditor")``.
 """
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Site, User
 from accounts.roles import Role
+from audit import triggers
 
 PASSWORD = "correct horse battery 9"
 
 pytest_plugins = ["tests.worker"]
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor_file(settings, tmp_path):
+    """A fresh anchor file outside the database per test, as each test has a fresh trail."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchors.log"
+    return settings.AUDIT_ANCHOR_PATH
+
+
+@pytest.fixture
+def behind_the_triggers():
+    """A context manager that drops the append-only triggers for its block, as someone with
+    database-owner access could, and puts them back afterwards."""
+
+    @contextmanager
+    def dropped():
+        triggers.remove(connection)
+        try:
+            yield connection
+        finally:
+            triggers.install(connection)
+
+    return dropped
 
 
 @pytest.fixture

@@ -1,10 +1,24 @@
-"""The hash chain: how an entry's content is made canonical and hashed."""
+"""The hash chain: how an entry's content is made canonical and hashed.
+
+Each entry's hash is an HMAC-SHA256, under the audit key (``settings.AUDIT_CHAIN_KEY``, kept
+outside the database), of its canonical content, which includes the previous entry's hash.
+Someone who can write the database but does not hold the key cannot recompute the hashes of a
+rewritten history. Trails begun before the chain was keyed hold plain sha256 entries at their
+start; the ``audit.chain_keyed`` entry that follows them (keyed, linking to the last of them)
+vouches for them, see ``verify``.
+"""
 import hashlib
+import hmac
 import json
 import math
 from datetime import UTC, datetime
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
 GENESIS_HASH = "0" * 64
+# The entry that vouches for the plain sha256 entries written before the chain was keyed.
+KEYED_MARKER = "audit.chain_keyed"
 
 HASHED_FIELDS = (
     "seq",
@@ -58,7 +72,27 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(fields: dict) -> str:
+def derived_key(purpose: str) -> bytes:
+    """One key per use (chain entries, anchors) derived from the audit key."""
+    key = getattr(settings, "AUDIT_CHAIN_KEY", "")
+    if not key:
+        raise ImproperlyConfigured(
+            "The audit trail needs its key: set MEDSAM_AUDIT_KEY or MEDSAM_AUDIT_KEY_FILE."
+        )
+    return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def _content(fields: dict) -> bytes:
     content = {name: fields[name] for name in HASHED_FIELDS}
     content["at"] = timestamp(content["at"])
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    return canonical_json(content).encode()
+
+
+def entry_hash(fields: dict) -> str:
+    """The keyed hash every entry written now carries."""
+    return hmac.new(derived_key("audit.chain"), _content(fields), hashlib.sha256).hexdigest()
+
+
+def legacy_entry_hash(fields: dict) -> str:
+    """The plain sha256 of entries written before the chain was keyed."""
+    return hashlib.sha256(_content(fields)).hexdigest()

@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts import throttle
 
-from . import context
+from . import context, signed_content
 from .chain import canonical_json, timestamp
 from .models import Meaning, Signature
 from .trail import object_ref, record_event
@@ -198,20 +198,27 @@ def signature_intact(sig: Signature) -> SignatureCheck:
     return SignatureCheck(True)
 
 
+def verify_against_record(sig: Signature) -> SignatureCheck:
+    """``verify_signature`` against the signed record's content as stored now, recomputed from
+    its bytes (``audit.signed_content``); for kinds with no registered content, the row's own
+    integrity (``signature_intact``)."""
+    if not signed_content.registered(sig.object_type):
+        return signature_intact(sig)
+    try:
+        current = signed_content.current_sha256(sig.object_type, sig.object_id)
+    except signed_content.ContentUnavailable as missing:
+        return SignatureCheck(False, f"the signed record cannot be read: {missing}")
+    if not hmac.compare_digest(sig.content_sha256, current):
+        return SignatureCheck(False, "the content changed after it was signed")
+    return signature_intact(sig)
+
+
 def signatures_of(target: models.Model):
     object_type, object_id = object_ref(target)
     return Signature.objects.filter(object_type=object_type, object_id=object_id)
 
 
-def checked(signatures, target: models.Model | None = None, content_sha256: str | None = None):
-    """``[{"signature": sig, "check": SignatureCheck}]`` for display: against the record and
-    its current content where both are given, else the row's own integrity."""
-    return [
-        {
-            "signature": sig,
-            "check": verify_signature(sig, target, content_sha256)
-            if target is not None and content_sha256 is not None
-            else signature_intact(sig),
-        }
-        for sig in signatures
-    ]
+def checked(signatures):
+    """``[{"signature": sig, "check": SignatureCheck}]`` for display, each checked against its
+    record's content as stored now (``verify_against_record``)."""
+    return [{"signature": sig, "check": verify_against_record(sig)} for sig in signatures]

@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import context
+from .anchors import anchor_when_due
 from .chain import GENESIS_HASH, entry_hash, normalise
 from .models import AuditChainHead, AuditEntry
 
@@ -90,4 +91,5 @@ def record_event(
         AuditChainHead.objects.filter(id=1).update(
             last_seq=entry.seq, last_hash=entry.entry_hash
         )
+        anchor_when_due(entry.seq, entry.entry_hash)
     return entry

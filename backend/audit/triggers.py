@@ -1,11 +1,15 @@
 """Database triggers that refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the
 append-only tables, whoever connects: the ORM, a raw SQL session or an administrator's shell.
 
-Installed by migration; a change to the SQL here needs a new migration that calls ``install``
-again (it replaces what is there).
+Installed by the migration of the app owning each table (audit 0003 for the trail and the
+signatures, annotations 0003 for mask versions); a change to the SQL here needs a new
+migration that calls ``install`` again (it replaces what is there).
 """
 
-APPEND_ONLY_TABLES = ("audit_auditentry", "audit_signature")
+AUDIT_TABLES = ("audit_auditentry", "audit_signature")
+# What a signature is bound to is as append-only as the signature.
+SIGNED_CONTENT_TABLES = ("annotations_maskversion",)
+APPEND_ONLY_TABLES = AUDIT_TABLES + SIGNED_CONTENT_TABLES
 
 REFUSAL = "audit records are append-only"
 
@@ -53,7 +57,7 @@ def _sqlite_remove(table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_no_{op};" for op in ("update", "delete")]
 
 
-def _statements(vendor: str, install: bool) -> list[str]:
+def _statements(vendor: str, install: bool, tables) -> list[str]:
     if vendor == "postgresql":
         per_table = _postgres_install if install else _postgres_remove
         prelude = [_POSTGRES_FUNCTION] if install else []
@@ -62,17 +66,17 @@ def _statements(vendor: str, install: bool) -> list[str]:
         prelude = []
     else:
         raise NotImplementedError(f"No append-only triggers for the {vendor} database.")
-    return prelude + [sql for table in APPEND_ONLY_TABLES for sql in per_table(table)]
+    return prelude + [sql for table in tables for sql in per_table(table)]
 
 
-def install(connection) -> None:
+def install(connection, tables=APPEND_ONLY_TABLES) -> None:
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=True):
+        for sql in _statements(connection.vendor, True, tables):
             cursor.execute(sql)
 
 
-def remove(connection) -> None:
+def remove(connection, tables=APPEND_ONLY_TABLES) -> None:
     """Only for the test database's flush and for tamper tests (``audit.management``)."""
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=False):
+        for sql in _statements(connection.vendor, False, tables):
             cursor.execute(sql)

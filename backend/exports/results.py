@@ -16,6 +16,7 @@ from pydicom.uid import generate_uid
 from accounts.roles import Role
 from annotations import masks
 from annotations.models import Result, ResultState
+from audit.signatures import verify_signature
 
 from .codes import UnexportableCode, same_structure, structure_codes
 from .seg import Algorithm, AlgorithmType, SegExportError, Segment
@@ -44,6 +45,25 @@ def check_can_export(actor, results: Sequence[Result]) -> None:
                 f"Result {result.pk} ({_name(result)}) is {_WHY_NOT[result.state]}. Only "
                 "confirmed results can be exported."
             )
+        check_signed_mask(result)
+
+
+def check_signed_mask(result: Result) -> None:
+    """Refuse a confirmed result whose mask, as its stored bytes decode now, is not what its
+    signer signed: the hash is recomputed from the bytes, never taken from the stored column."""
+    version = result.final_version
+    try:
+        current = version.content_sha256()
+    except ValueError:
+        current = "undecodable"
+    check = verify_signature(result.signature, version, current)
+    if not check:
+        raise PermissionDenied(
+            f"Result {result.pk} ({_name(result)}) is not exported: its confirmed mask does not "
+            f"verify against the signature of {result.signature.printed_name} ({check.problem}). "
+            "The stored mask or signature was changed outside the application; report it to "
+            "the site administrator and the auditor."
+        )
 
 
 def check_one_series(results: Sequence[Result]) -> None:

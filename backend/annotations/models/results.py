@@ -3,6 +3,8 @@ immutable, content-hashed versions (21 CFR 11.10(e): prior versions are never ob
 from django.conf import settings
 from django.db import models
 
+from annotations import masks
+
 
 class ResultState(models.TextChoices):
     AI_DRAFT = "ai_draft", "AI draft"
@@ -103,6 +105,12 @@ class MaskVersion(models.Model):
         if self.pk is not None:
             raise ValueError("A mask version is immutable; save an edit as a new version.")
         super().save(*args, **kwargs)
+
+    def content_sha256(self) -> str:
+        """The content hash recomputed from the stored bytes, as signatures are checked (the
+        ``sha256`` column is only what was stored beside them). ValueError for bytes that do
+        not decode to ``shape``."""
+        return masks.content_sha256(masks.decode(bytes(self.data), tuple(self.shape)))
 
 
 class ResultTransition(models.Model):

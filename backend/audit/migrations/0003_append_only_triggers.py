@@ -4,11 +4,11 @@ from audit import triggers
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, triggers.AUDIT_TABLES)
 
 
 def remove(apps, schema_editor):
-    triggers.remove(schema_editor.connection)
+    triggers.remove(schema_editor.connection, triggers.AUDIT_TABLES)
 
 
 class Migration(migrations.Migration):

@@ -232,6 +232,18 @@ JOB_MAX_ATTEMPTS = env_int("MEDSAM_JOB_MAX_ATTEMPTS", 3)
 JOB_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_JOB_REPUBLISH_AFTER", 120)
 JOB_SWEEP_SECONDS = env_int("MEDSAM_JOB_SWEEP_SECONDS", 15)
 
+# --- Audit trail (backend/audit, docs/security.md) ------------------------------------------
+# The HMAC key of the audit hash chain and of its anchors. Kept outside the database, so
+# someone who can write the database cannot recompute a rewritten chain. From the environment
+# or a file (a mounted secret); the embedded default keeps one in var/audit_key.
+AUDIT_CHAIN_KEY = os.environ.get("MEDSAM_AUDIT_KEY", "")
+if not AUDIT_CHAIN_KEY and os.environ.get("MEDSAM_AUDIT_KEY_FILE"):
+    AUDIT_CHAIN_KEY = Path(os.environ["MEDSAM_AUDIT_KEY_FILE"]).read_text().strip()
+# Append-only file outside the database where the chain head (count + hash, signed) is written
+# every AUDIT_ANCHOR_EVERY entries and at every check; audit_verify compares the trail with it.
+AUDIT_ANCHOR_PATH = Path(os.environ.get("MEDSAM_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
+AUDIT_ANCHOR_EVERY = env_int("MEDSAM_AUDIT_ANCHOR_EVERY", 100)
+
 # --- Operations (backend/ops) -----------------------------------------------------------
 # "json": one JSON object per line (ops.logs), patient data filtered out of every line.
 LOG_FORMAT = os.environ.get("MEDSAM_LOG_FORMAT", "plain")

@@ -10,6 +10,11 @@ DEBUG = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters")
+if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY:  # noqa: F405
+    raise ImproperlyConfigured(
+        "MEDSAM_AUDIT_KEY (or MEDSAM_AUDIT_KEY_FILE) must hold at least 32 random characters, "
+        "different from DJANGO_SECRET_KEY"
+    )
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h]
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the host(s) this site serves")

@@ -31,6 +31,10 @@ if os.environ.get("MEDSAM_BROKER_DIR") and CELERY_BROKER_TRANSPORT_OPTIONS:
         "control_folder": str(_broker / "control"),
     }
 MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / f"test-media-{os.getpid()}"))
+# Each test has its own trail, so its own anchor file (tests/conftest.py sets one per test).
+AUDIT_ANCHOR_PATH = Path(
+    os.environ.get("MEDSAM_AUDIT_ANCHOR_FILE", VAR_DIR / f"test-audit-anchors-{os.getpid()}.log")
+)
 
 # The test runner empties the database between transactional tests; only here may the
 # append-only audit tables be flushed (audit/management/commands/flush.py).

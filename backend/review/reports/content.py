@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from annotations.models import Result
-from audit.signatures import signature_intact, verify_signature
+from audit.signatures import signature_intact, verify_against_record
 from audit.verify import ChainReport, verify_chain
 
 from .. import metrics
@@ -48,8 +48,7 @@ def _signature_fields(sig, result: Result) -> dict:
     if sig is None:
         return {}
     version = result.final_version
-    check = (verify_signature(sig, version, version.sha256) if version is not None
-             else signature_intact(sig))
+    check = verify_against_record(sig) if version is not None else signature_intact(sig)
     return {
         "decision_signature": sig.manifestation(),
         "decision_reason": sig.reason,

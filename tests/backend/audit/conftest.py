@@ -1,27 +1,7 @@
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection
 
-from audit import triggers
 from audit.chain import GENESIS_HASH, entry_hash
 from audit.models import AuditChainHead, AuditEntry
-
-
-@pytest.fixture
-def behind_the_triggers():
-    """A context manager that drops the append-only triggers for its block, as someone with
-    database-owner access could, and puts them back afterwards."""
-
-    @contextmanager
-    def dropped():
-        triggers.remove(connection)
-        try:
-            yield connection
-        finally:
-            triggers.install(connection)
-
-    return dropped
 
 
 @pytest.fixture

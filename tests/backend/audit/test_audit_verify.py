@@ -25,7 +25,7 @@ def test_the_check_itself_is_recorded_and_keeps_the_chain_intact(chain, capsys):
     assert recorded.new_values["message"] == "chain intact (5 entries)"
     assert recorded.channel == "command"
     call_command("audit_verify")
-    assert capsys.readouterr().out.splitlines()[-2] == "chain intact (6 entries)"
+    assert "chain intact (6 entries)" in capsys.readouterr().out.splitlines()
 
 
 def test_an_empty_trail_is_intact(db):
@@ -50,7 +50,9 @@ def test_it_finds_an_entry_altered_behind_the_triggers_back(chain, behind_the_tr
         )
     report = verify_chain()
     assert (report.intact, report.broken_seq) == (False, 3)
-    assert report.message == "chain broken at entry #3: content does not match its hash (altered)"
+    assert report.message == (
+        "chain broken at entry #3: content does not match its hash (altered, or rehashed "
+        "without the audit key)")
 
 
 def test_it_finds_an_entry_whose_hash_was_recomputed_after_an_edit(chain, behind_the_triggers):

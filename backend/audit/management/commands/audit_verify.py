@@ -6,8 +6,10 @@ from audit.context import acting_from
 
 class Command(BaseCommand):
     help = (
-        "Walk the audit trail's hash chain. Prints `chain intact (N entries)` and exits 0, or "
-        "names the first broken link and exits 1. The check itself is recorded in the trail."
+        "Walk the audit trail's keyed hash chain, compare it with the anchors outside the "
+        "database (settings.AUDIT_ANCHOR_PATH) and check every signature against its record. "
+        "Prints `chain intact (N entries)` and exits 0, or names the first fault and exits 1. "
+        "The check itself is recorded in the trail, and an intact trail is anchored."
     )
 
     def handle(self, *args, **options):
@@ -15,6 +17,10 @@ class Command(BaseCommand):
             report = run_verification()
         if report.intact:
             self.stdout.write(report.message)
+            for line in report.details:
+                self.stdout.write(line)
             self.stdout.write(f"head hash {report.head_hash}")
             return
+        for line in report.details[1:]:
+            self.stderr.write(line)
         raise CommandError(report.message, returncode=1)
