@@ -8,6 +8,10 @@ from pathlib import Path
 
 from celery import Celery
 from kombu import Queue
+from kombu.transport import TRANSPORT_ALIASES
+
+# filesystem:// is the embedded default; core.broker makes its writes and claims atomic.
+TRANSPORT_ALIASES["filesystem"] = "core.broker:AtomicFilesystemTransport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
