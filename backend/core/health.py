@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from config.celery import app
+from config.celery import ALL_QUEUES, app
 
 from .models import WorkerHeartbeat
 
@@ -48,10 +48,13 @@ def report() -> tuple[dict, bool]:
     broker = check_broker()
     workers = live_workers() if database["ok"] else []
     healthy = database["ok"] and broker["ok"]
+    served = {queue for worker in workers for queue in worker["queues"] or []}
+    unserved = [queue for queue in ALL_QUEUES if queue not in served]
     status = "ok" if healthy and workers else ("degraded" if healthy else "down")
     return {
         "status": status,
         "database": database,
         "broker": broker,
         "workers": workers,
+        "unserved_queues": unserved,
     }, healthy

@@ -41,6 +41,22 @@ def wait_for(predicate, timeout: float, proc: subprocess.Popen, log) -> None:
     pytest.fail(f"not ready within {timeout}s:\n{log.read_text()}")
 
 
+def child_pids(parent: int, marker: str) -> list[int]:
+    """The processes started by ``parent`` whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and marker in cmdline:
+            found.append(int(entry))
+    return found
+
+
 def sign_in(base: str, username: str, password: str) -> str:
     """Sign in through the login form like a browser; return the page it lands on."""
     import http.cookiejar
@@ -104,6 +120,18 @@ def test_it_runs_web_and_worker_on_the_embedded_default_and_stops_on_ctrl_c(tmp_
         match = re.search(r"^\s+annotator\s+(\S+)\s+annotator$", output, re.MULTILINE)
         assert match, output
         assert sign_in(base, "annotator", match.group(1)) == f"{base}/"
+
+        # A crashed model worker is started again; the web server stays up meanwhile.
+        crashed = child_pids(proc.pid, "models@")
+        assert len(crashed) == 1, crashed
+        os.kill(crashed[0], signal.SIGKILL)
+        wait_for(lambda: "model worker exited with code -9" in log.read_text(), 30, proc, log)
+        assert get(f"{base}/accounts/login/")[0] == 200
+        wait_for(lambda: child_pids(proc.pid, "models@") not in ([], crashed), 60, proc, log)
+        assert "Starting model worker again (restart 1)" in log.read_text()
+        wait_for(lambda: "ready" in log.read_text().rsplit("Starting model worker again", 1)[1],
+                 90, proc, log)
+        assert json.loads(get(f"{base}/healthz")[1])["unserved_queues"] == []
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

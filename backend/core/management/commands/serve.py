@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.celery import ALL_QUEUES, MODEL_QUEUES
 from core import processes
+from core.supervisor import Child, Supervisor
 
 
 def port_free(host: str, port: int) -> bool:
@@ -18,7 +19,8 @@ def port_free(host: str, port: int) -> bool:
 class Command(BaseCommand):
     help = (
         "Run the whole application on this machine: a Celery worker process and the web "
-        "server. Seeds roles, demo users and the prompt library first. Ctrl-C stops both."
+        "server. Seeds roles, demo users and the prompt library first. A process that exits is "
+        "started again (with back-off); the others keep running. Ctrl-C stops all."
     )
 
     def add_arguments(self, parser):
@@ -36,17 +38,17 @@ class Command(BaseCommand):
                 call_command(*name, stdout=self.stdout)
         broker = settings.CELERY_BROKER_URL.split("://")[0]
         host_name = socket.gethostname()
-        children = [
-            processes.start(
-                processes.celery_worker_command(f"models@{host_name}", MODEL_QUEUES)
-            ),
-            processes.start(
-                processes.celery_worker_command(
-                    f"tasks@{host_name}", ["default"], pool="threads", concurrency=2
-                )
-            ),
-            processes.start(processes.web_command(host, port)),
-        ]
+        supervisor = Supervisor(
+            [
+                Child("model worker", processes.celery_worker_command(
+                    f"models@{host_name}", MODEL_QUEUES)),
+                Child("task worker", processes.celery_worker_command(
+                    f"tasks@{host_name}", ["default"], pool="threads", concurrency=2)),
+                Child("web server", processes.web_command(host, port)),
+            ],
+            report=lambda line: self.stderr.write(line),
+        )
+        supervisor.start()
         url = f"http://{host}:{port}/"
         self.stdout.write(
             self.style.SUCCESS(
@@ -67,13 +69,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         try:
             while not stopping:
-                if any(child.poll() is not None for child in children):
-                    self.stderr.write("A child process exited; stopping the others.")
-                    break
+                supervisor.tick()
                 time.sleep(0.5)
         finally:
-            self.stdout.write("Stopping the web server and the worker...")
-            processes.stop(children)
+            self.stdout.write("Stopping the web server and the workers...")
+            supervisor.stop()
             self.stdout.write("Stopped.")
 
 
