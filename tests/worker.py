@@ -19,6 +19,7 @@ from django.db import connection
 
 from config.celery import ALL_QUEUES, app
 from core import processes
+from core.broker import folder_options
 
 # Quick heartbeats and sweeps so recovery after a killed worker happens within seconds.
 # (environment variable, setting, value)
@@ -95,12 +96,9 @@ def _private_broker(tmp: Path) -> dict:
                     conn.default_channel.queue_purge(queue)
         return {}
     broker = tmp / "broker"
-    options = app.conf.broker_transport_options
-    options["data_folder_in"] = options["data_folder_out"] = str(broker / "queue")
+    app.conf.broker_transport_options.update(folder_options(broker))
     for sub in ("queue", "processed", "control"):
         (broker / sub).mkdir(parents=True, exist_ok=True)
-        if sub != "queue":
-            options[f"{sub}_folder"] = str(broker / sub)
     os.environ["MEDSAM_BROKER_DIR"] = str(broker)
     return {"MEDSAM_BROKER_DIR": str(broker)}
 

@@ -37,6 +37,17 @@ TEMPORARY_PREFIX = ".tmp-"
 REJECTED_FOLDER = "rejected"
 
 
+def folder_options(root: Path) -> dict:
+    """The transport options that put one broker's queue, claims and bindings under ``root``."""
+    return {
+        "data_folder_in": str(root / "queue"),
+        "data_folder_out": str(root / "queue"),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
+        "store_processed": False,
+    }
+
+
 class AtomicChannel(filesystem.Channel):
     def get_table(self, exchange):
         try:
@@ -77,15 +88,10 @@ class AtomicChannel(filesystem.Channel):
             temporary.unlink(missing_ok=True)
             raise filesystem.ChannelError(f"Cannot add a message to {folder}: {exc}") from exc
 
-    def _claim_folder(self) -> Path:
-        folder = Path(self.processed_folder or Path(self.data_folder_in).parent / "processed")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
     def _get(self, queue):
         suffix = f".{queue}.msg"
         inbox = Path(self.data_folder_in)
-        claimed_folder = self._claim_folder()
+        claimed_folder = Path(self.processed_folder)  # made at start-up (config.celery)
         for name in sorted(os.listdir(inbox)):
             if name.startswith(TEMPORARY_PREFIX) or not name.endswith(suffix):
                 continue

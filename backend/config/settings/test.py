@@ -22,13 +22,11 @@ if os.environ.get("MEDSAM_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["MEDSAM_TEST_DB_NAME"]
 
 if os.environ.get("MEDSAM_BROKER_DIR") and CELERY_BROKER_TRANSPORT_OPTIONS:
-    _broker = Path(os.environ["MEDSAM_BROKER_DIR"])
+    from core.broker import folder_options
+
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,
-        "data_folder_in": str(_broker / "queue"),
-        "data_folder_out": str(_broker / "queue"),
-        "processed_folder": str(_broker / "processed"),
-        "control_folder": str(_broker / "control"),
+        **folder_options(Path(os.environ["MEDSAM_BROKER_DIR"])),
     }
 MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / f"test-media-{os.getpid()}"))
 # Each test has its own trail, so its own anchor file (tests/conftest.py sets one per test).

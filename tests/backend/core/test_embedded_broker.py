@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
+from core.broker import folder_options
 from core.models import WorkerProbe
 from tests.worker import WorkerProcess, wait_until
 
@@ -14,16 +15,7 @@ from tests.worker import WorkerProcess, wait_until
 def _connection(folder: Path) -> Connection:
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    return Connection(
-        "filesystem://",
-        transport_options={
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
-        },
-    )
+    return Connection("filesystem://", transport_options=folder_options(folder))
 
 
 def test_it_is_the_transport_behind_filesystem_urls(tmp_path):
