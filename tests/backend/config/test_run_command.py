@@ -86,7 +86,9 @@ def test_it_runs_web_and_worker_on_the_embedded_default_and_stops_on_ctrl_c(tmp_
         assert "Starting model worker again (restart 1)" in log.read_text()
         wait_for(lambda: "ready" in log.read_text().rsplit("Starting model worker again", 1)[1],
                  90, proc, log)
-        assert json.loads(get(f"{base}/healthz")[1])["unserved_queues"] == []
+        # Its first heartbeat follows "ready" once it has listed its engines.
+        wait_for(lambda: json.loads(get(f"{base}/healthz")[1])["unserved_queues"] == [],
+                 60, proc, log)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
