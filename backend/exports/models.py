@@ -52,6 +52,7 @@ class ExportRecord(models.Model):
 class ReferenceSource(models.TextChoices):
     UPLOAD = "upload", "uploaded SEG"
     PACS = "pacs", "SEG from the PACS"
+    PACKAGE = "package", "reference data from a package (demo)"
 
 
 class ReferenceMask(models.Model):

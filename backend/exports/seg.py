@@ -58,6 +58,7 @@ class Algorithm:
     engine_version: str
     weights_sha256: str
     prompt_version: str  # e.g. "kidney-left-ct v3"
+    source: str = MANUFACTURER  # who made the algorithm (another tool's masks name it)
 
     @property
     def version(self) -> str:
@@ -69,7 +70,7 @@ class Algorithm:
             name=self.engine[:64],
             family=ALGORITHM_FAMILY,
             version=self.version,
-            source=MANUFACTURER,
+            source=self.source[:64],
             parameters={
                 "weights_sha256": self.weights_sha256[:12],
                 "prompt_version": self.prompt_version,

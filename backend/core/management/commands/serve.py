@@ -82,5 +82,5 @@ def demo_loaders() -> list[tuple[str, ...]]:
     from django.core.management import get_commands
 
     available = get_commands()
-    wanted = [("prompt_library", "load"), ("load_demo_images",)]
+    wanted = [("prompt_library", "load"), ("load_demo_images",), ("load_demo_abdomen",)]
     return [command for command in wanted if command[0] in available]
