@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydicom.sr.codedict import codes
 
 from prompts.codes import CodeRole, code_problems
 from prompts.source import STRUCTURES_DIR, parse_yaml, read_library, validate_entry
@@ -40,7 +41,7 @@ def test_it_validates_every_shipped_file_against_the_schema_and_codes(path: Path
 def test_it_reads_the_whole_library_without_problems():
     entries, problems = read_library()
     assert [str(p) for p in problems] == []
-    assert len(entries) == len(SHIPPED) >= 21
+    assert len(entries) == len(SHIPPED) >= 22
 
 
 def _by_codes():
@@ -61,6 +62,22 @@ def test_it_covers_the_13_abdominal_ct_organs_of_the_paper():
         assert doc is not None, f"no CT entry for {organ}"
         assert doc["dimensions"] == 3
         assert doc["structure"]["category"]["code"] == "123037004"
+
+
+def test_it_covers_the_brain_on_head_ct_with_dicoms_codes_and_the_brain_window():
+    doc = _by_codes().get((codes.SCT.Brain.value, None, None, "CT"))
+    assert doc is not None and doc["key"] == "brain-ct"
+    structure = doc["structure"]
+    assert (structure["type"]["code"], structure["type"]["meaning"]) == ("12738006", "Brain")
+    assert structure["type"]["meaning"] == codes.SCT.Brain.meaning
+    # DESIGN.md section 8 fixes 123037004 as the organ category; its meaning is the one
+    # pydicom gives the "Anatomical Structure" category.
+    assert structure["category"] == {"code": "123037004", "scheme": "SCT",
+                                     "meaning": codes.SCT.AnatomicalStructure.meaning}
+    assert doc["image"] == {"window": {"level": 40, "width": 80}}
+    assert doc["dimensions"] == 3
+    assert (doc["interaction"]["tool"], doc["interaction"]["count"]) == ("box", 1)
+    assert doc["interaction"]["slice"] == "largest_cross_section"
 
 
 def test_it_covers_the_lesions_and_the_2d_tasks():

@@ -8,7 +8,7 @@ from prompts.source import STRUCTURES_DIR
 
 def test_check_passes_on_the_shipped_library(capsys):
     call_command("prompt_library", "check")
-    assert "21 entries valid" in capsys.readouterr().out
+    assert "22 entries valid" in capsys.readouterr().out
 
 
 def test_check_prints_every_problem_with_file_and_field(tmp_path):
@@ -36,9 +36,11 @@ def test_check_refuses_a_weights_pin_that_does_not_match(tmp_path):
 def test_load_is_idempotent_and_loads_nothing_when_a_file_is_bad(sites, tmp_path, capsys):
     call_command("prompt_library", "load")
     out = capsys.readouterr().out
-    assert "home: 21 new, 0 updated, 0 unchanged" in out
+    assert "home: 22 new, 0 updated, 0 unchanged" in out
+    brain = PromptVersion.objects.get(entry__site=sites["home"], entry__key="brain-ct")
+    assert (brain.state, brain.entry.name, brain.entry.modality) == ("approved", "Brain", "CT")
     call_command("prompt_library", "load", "--site", "home")
-    assert "home: 0 new, 0 updated, 21 unchanged" in capsys.readouterr().out
+    assert "home: 0 new, 0 updated, 22 unchanged" in capsys.readouterr().out
     (tmp_path / "spleen-ct.yaml").write_text("key: spleen-ct\n")
     before = PromptVersion.objects.count()
     with pytest.raises(CommandError, match="spleen-ct.yaml"):

@@ -35,6 +35,8 @@ def best(query, library, modality="CT"):
         ("R adrenal", "adrenal-gland-right-ct"),
         ("splenic vein", "portal-splenic-veins-ct"),
         ("livr", "liver-ct"),
+        ("brain", "brain-ct"),
+        ("cerebrum", "brain-ct"),
     ],
 )
 def test_it_resolves_what_clinicians_type(typed, key, library):
@@ -56,6 +58,8 @@ def test_an_ambiguous_word_offers_every_candidate(library):
 def test_it_only_offers_entries_for_the_series_modality(library):
     assert resolve("liver", library, "MR") == []
     assert best("brain tumor", library, "MR") == "brain-tumour-mr"
+    assert best("brain", library, "CT") == "brain-ct"
+    assert "brain-ct" not in {m.key for m in resolve("brain", library, "MR")}
     assert best("optic disc", library, "OP") == "optic-disc-op"
     assert best("optic disc", library, "CT") is None
 
