@@ -13,6 +13,7 @@ from audit.signatures import SignatureRefused
 from . import actions, selectors
 from .bundle import dumps
 from .diff import field_changes, side_by_side
+from .models import VersionState
 from .source import dump_yaml, parse_yaml
 
 
@@ -55,8 +56,13 @@ def entry(request, key):
 @login_required
 def version(request, pk):
     shown = selectors.site_version(request.user.site, pk)
+    active = shown.entry.active_version
+    repeats = active if (shown.state in (VersionState.DRAFT, VersionState.IN_REVIEW)
+                         and active is not None
+                         and active.content_sha256 == shown.content_sha256) else None
     return render(request, "prompts/version.html", {
         "version": shown, "entry": shown.entry, "yaml": dump_yaml(shown.content),
+        "repeats_active": repeats,
         "transitions": shown.transitions.all(), "robustness": shown.robustness.all(),
         "is_admin": _admin(request),
     })

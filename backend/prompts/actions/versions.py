@@ -167,6 +167,17 @@ def do_update_draft(actor, version: PromptVersion, content: dict) -> PromptVersi
     return version
 
 
+def check_differs_from_active(version: PromptVersion, what_to_do: str) -> None:
+    """Refuse a version whose content is the entry's active version's: approving it would
+    retire a version only to put the same content in its place."""
+    active = version.entry.versions.filter(state=S.APPROVED).exclude(pk=version.pk).first()
+    if active is not None and content_hash(active.content) == content_hash(version.content):
+        raise PromptActionRefused(
+            f"{version.label} is identical to version {active.number}, the active version of "
+            f"{version.entry.key}: {what_to_do}"
+        )
+
+
 def do_submit(actor, version: PromptVersion) -> PromptVersion:
     require_prompt_admin(actor, version.entry.site)
     with transaction.atomic():
@@ -174,6 +185,7 @@ def do_submit(actor, version: PromptVersion) -> PromptVersion:
         if version.state != S.DRAFT:
             raise PromptActionRefused(f"{version.label} is {version.get_state_display()}: only "
                                       "a draft can be submitted for review")
+        check_differs_from_active(version, "change the draft before submitting it for review")
         check_content(version.content, version.label, version.entry)
         check_engine(version.content, version.label)
         transition(version, S.IN_REVIEW, actor)
@@ -186,6 +198,8 @@ def _check_approvable(actor, version: PromptVersion) -> None:
     if version.state != S.IN_REVIEW:
         raise PromptActionRefused(f"{version.label} is {version.get_state_display()}: only a "
                                   "version in review can be approved")
+    check_differs_from_active(version, "approving it would change nothing; reject it back to "
+                                       "draft and change it, or leave the active version as it is")
     if version.contributors.filter(pk=actor.pk).exists():
         raise PromptActionRefused(
             f"You wrote or edited {version.label}: another prompt administrator must approve it "

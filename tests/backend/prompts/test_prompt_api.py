@@ -4,6 +4,7 @@ import copy
 import pytest
 
 from prompts.actions import do_load_library
+from prompts.actions.versions import transition
 from prompts.models import PromptVersion
 from prompts.source import dump_yaml, read_library
 from tests.conftest import PASSWORD
@@ -104,3 +105,24 @@ def test_retire_needs_a_reason(api_as, library):
     assert api_as("prompt_admin").post(f"{API}versions/{v1}/retire/", {}).status_code == 400
     response = api_as("prompt_admin").post(f"{API}versions/{v1}/retire/", {"reason": "obsolete"})
     assert response.json()["state"] == "retired"
+
+
+def test_an_unchanged_draft_is_refused_at_submission_with_the_version_it_repeats(
+        api_as, library):
+    author = api_as("prompt_admin")
+    draft = author.post(f"{API}versions/{version_id('liver-ct')}/edit/").json()
+    refused = author.post(f"{API}versions/{draft['id']}/submit/")
+    assert refused.status_code == 400
+    assert "liver-ct v2 is identical to version 1, the active version" in str(refused.json())
+    assert PromptVersion.objects.get(pk=draft["id"]).state == "draft"
+
+
+def test_approving_content_identical_to_the_active_version_is_refused(api_as, users, library):
+    author = api_as("prompt_admin")
+    draft = author.post(f"{API}versions/{version_id('liver-ct')}/edit/").json()
+    transition(PromptVersion.objects.get(pk=draft["id"]), "in_review", users["prompt_admin"])
+    refused = api_as("prompt_admin_member").post(f"{API}versions/{draft['id']}/approve/",
+                                                 {"password": PASSWORD})
+    assert refused.status_code == 400
+    assert "identical to version 1" in str(refused.json())
+    assert PromptVersion.objects.get(pk=draft["id"]).state == "in_review"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from prompts.actions import do_create_draft, do_load_library, do_submit
+from prompts.actions import do_create_draft, do_load_library, do_submit, do_update_draft
 from prompts.models import PromptVersion
 from prompts.source import dump_yaml, read_library
 from tests.conftest import PASSWORD
@@ -58,8 +58,11 @@ def test_an_administrator_edits_a_draft_and_another_approves_it_in_the_browser(
 
 def test_the_review_page_offers_approve_and_reject_only_to_administrators(
         browser_as, users, library):
-    draft = do_submit(users["prompt_admin"],
-                      do_create_draft(users["prompt_admin"], active("kidney-right-ct")))
+    author = users["prompt_admin"]
+    draft = do_create_draft(author, active("kidney-right-ct"))
+    content = copy.deepcopy(draft.content)
+    content["qa"]["sampling_rate"] = 0.3
+    draft = do_submit(author, do_update_draft(author, draft, content))
     assert "Sign and approve" in browser_as("prompt_admin_member").get(
         f"/prompts/versions/{draft.pk}/").content.decode()
     page = browser_as("annotator").get(f"/prompts/versions/{draft.pk}/")
@@ -78,3 +81,21 @@ def test_exchange_exports_and_previews_an_import(browser_as, library):
     tampered = bundle.content.decode().replace('"level": 40', '"level": 45', 1)
     refused = admin.post("/prompts/exchange/", {"step": "preview", "raw": tampered})
     assert "altered after export" in refused.content.decode()
+
+
+def test_submitting_an_unchanged_draft_shows_which_version_it_repeats(browser_as, library):
+    author = browser_as("prompt_admin")
+    author.post(f"/prompts/versions/{active('kidney-left-ct').pk}/new-draft/")
+    draft = PromptVersion.objects.get(entry__key="kidney-left-ct", state="draft")
+    warned = "the same content as v1, the active version"
+    assert warned in author.get(f"/prompts/versions/{draft.pk}/").content.decode()
+    page = author.post(f"/prompts/versions/{draft.pk}/submit/", follow=True)
+    assert page.redirect_chain[-1][0] == f"/prompts/versions/{draft.pk}/"
+    assert "kidney-left-ct v2 is identical to version 1, the active version" in (
+        page.content.decode())
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    content = copy.deepcopy(draft.content)
+    content["qa"]["sampling_rate"] = 0.3
+    author.post(f"/prompts/versions/{draft.pk}/edit/", {"yaml": dump_yaml(content)})
+    assert warned not in author.get(f"/prompts/versions/{draft.pk}/").content.decode()

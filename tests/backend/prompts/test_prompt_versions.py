@@ -17,6 +17,7 @@ from prompts.actions import (
     do_submit,
     do_update_draft,
 )
+from prompts.actions.versions import transition
 from prompts.models import ImmutableVersion, PromptEntry, PromptVersion
 from prompts.source import read_library
 from tests.conftest import PASSWORD
@@ -55,6 +56,12 @@ def edited(version, **image):
     content = copy.deepcopy(version.content)
     content["image"]["window"].update(image)
     return content
+
+
+def changed_draft(author, entry, **image):
+    """A draft of ``entry``'s active version with its window changed (by default level 70)."""
+    draft = do_create_draft(author, entry.active_version)
+    return do_update_draft(author, draft, edited(draft, **(image or {"level": 70})))
 
 
 def test_load_creates_approved_versions_and_is_idempotent(sites, shipped):
@@ -100,7 +107,7 @@ def test_the_full_cycle_records_every_transition_and_a_bound_signature(liver, au
 
 
 def test_the_author_cannot_approve_their_own_version(liver, author):
-    draft = do_submit(author, do_create_draft(author, liver.active_version))
+    draft = do_submit(author, changed_draft(author, liver))
     with pytest.raises(PromptActionRefused, match="two-person rule"):
         do_approve(author, draft, password=PASSWORD)
     draft.refresh_from_db()
@@ -117,7 +124,7 @@ def test_whoever_edited_the_draft_cannot_approve_it_either(liver, author, approv
 
 
 def test_a_wrong_password_approves_nothing(liver, author, approver):
-    draft = do_submit(author, do_create_draft(author, liver.active_version))
+    draft = do_submit(author, changed_draft(author, liver))
     with pytest.raises(SignatureRefused):
         do_approve(approver, draft, password="not it")
     assert states(liver) == {1: "approved", 2: "in_review"}
@@ -149,7 +156,7 @@ def test_only_one_draft_is_open_at_a_time(liver, author, approver):
 
 
 def test_rejection_needs_a_reason_and_returns_the_version_to_draft(liver, author, approver):
-    draft = do_submit(author, do_create_draft(author, liver.active_version))
+    draft = do_submit(author, changed_draft(author, liver))
     with pytest.raises(PromptActionRefused, match="reason"):
         do_reject(approver, draft, "  ")
     do_reject(approver, draft, "window too narrow for fatty liver")
@@ -197,3 +204,48 @@ def test_only_this_sites_prompt_administrators_write(liver, users):
         with pytest.raises(PermissionDenied):
             do_create_draft(users[key], liver.active_version)
     assert liver.versions.count() == 1
+
+
+def trail(version):
+    return list(AuditEntry.objects.filter(object_type="prompts.promptversion",
+                                          object_id=str(version.pk))
+                .values_list("action", flat=True))
+
+
+def test_a_draft_identical_to_the_active_version_cannot_be_submitted(liver, author):
+    draft = changed_draft(author, liver)
+    do_update_draft(author, draft, copy.deepcopy(liver.active_version.content))
+    before = trail(draft)
+    with pytest.raises(PromptActionRefused, match="identical to version 1, the active version"):
+        do_submit(author, draft)
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    assert [t.to_state for t in draft.transitions.all()] == ["draft"]
+    assert trail(draft) == before == ["prompt.draft.create", "prompt.draft.update",
+                                      "prompt.draft.update"]
+
+
+def test_a_version_in_review_identical_to_the_active_one_cannot_be_approved(
+        liver, author, approver):
+    # As submitted before submission checked it: an unchanged copy of v1 in review.
+    draft = do_create_draft(author, liver.active_version)
+    transition(draft, "in_review", author)
+    audit_count, transitions = AuditEntry.objects.count(), draft.transitions.count()
+    with pytest.raises(PromptActionRefused) as refused:
+        do_approve(approver, draft, password=PASSWORD)
+    assert "liver-ct v2 is identical to version 1, the active version" in refused.value.messages[0]
+    assert states(liver) == {1: "approved", 2: "in_review"}
+    assert not Signature.objects.exists()
+    assert (AuditEntry.objects.count(), draft.transitions.count()) == (audit_count, transitions)
+    do_reject(approver, draft, "identical to the active version")
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+
+
+def test_a_retired_versions_content_can_be_approved_again(liver, author, approver):
+    v1 = liver.active_version
+    do_retire(author, v1, "withdrawn for review")
+    draft = do_submit(author, do_create_draft(author, v1))
+    approved = do_approve(approver, draft, password=PASSWORD)
+    assert approved.content_sha256 == v1.content_sha256
+    assert states(liver) == {1: "retired", 2: "approved"}
