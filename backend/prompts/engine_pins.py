@@ -63,3 +63,12 @@ def engine_problems(content: dict, source: str) -> list[Problem]:
             )
         ]
     return []
+
+
+def installed_weights(name: str) -> str | None:
+    """The installed engine's weights sha256, or None when it or the registry is missing (a
+    template pre-filled with it still has its pin checked at submission)."""
+    try:
+        return _installed_pin(name)[0]
+    except RegistryMissing:
+        return None

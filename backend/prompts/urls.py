@@ -6,6 +6,7 @@ app_name = "prompts"
 
 urlpatterns = [
     path("", views.library, name="library"),
+    path("new-entry/", views.new_entry, name="new-entry"),
     path("entries/<slug:key>/", views.entry, name="entry"),
     path("versions/<int:pk>/", views.version, name="version"),
     path("versions/<int:pk>/edit/", views.edit, name="edit"),

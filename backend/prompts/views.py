@@ -13,6 +13,7 @@ from audit.signatures import SignatureRefused
 from . import actions, selectors
 from .bundle import dumps
 from .diff import field_changes, side_by_side
+from .forms import NewEntryForm, protocol_template
 from .models import VersionState
 from .source import dump_yaml, parse_yaml
 
@@ -51,6 +52,26 @@ def entry(request, key):
         "entry": found, "versions": found.versions.select_related("author", "approved_by"),
         "is_admin": _admin(request),
     })
+
+
+@login_required
+def new_entry(request):
+    """A new structure: the entry and its first draft, through the API's action."""
+    _require_admin(request)
+    form = NewEntryForm(request.POST or None,
+                        initial={"protocol": protocol_template(request.user)})
+    if request.method == "POST" and form.is_valid():
+        document = form.document()
+        if document is not None:
+            try:
+                created = actions.do_create_entry(request.user, request.user.site, document)
+            except ValidationError as exc:
+                form.add_refusal(exc.messages)
+            else:
+                messages.success(request, f"Created {created.label} as a draft: edit it, then "
+                                          "submit it for review.")
+                return redirect("prompts:version", pk=created.pk)
+    return render(request, "prompts/new_entry.html", {"form": form})
 
 
 @login_required

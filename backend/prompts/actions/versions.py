@@ -116,7 +116,8 @@ def do_create_entry(actor, site, content: dict) -> PromptVersion:
     with transaction.atomic():
         if PromptEntry.objects.filter(site=site, key=content["key"]).exists():
             raise PromptActionRefused(
-                f"{content['key']!r} already exists in {site.name}'s library; edit it instead"
+                f"new entry: key: {content['key']!r} already exists in {site.name}'s library; "
+                "edit it instead, or choose another key"
             )
         entry = PromptEntry.objects.create(
             site=site, key=content["key"], modality=content["modality"], name=content["name"]
