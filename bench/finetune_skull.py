@@ -5,10 +5,15 @@ Slabs of the volume stand in for patients: the training slabs and the validation
 not overlap. The skull ring is a structure the released weights handle poorly (a box around
 the head gives the inside), so the figures show what a site's confirmed masks can teach.
 
-    .venv/bin/python bench/finetune_skull.py [--epochs 10] [--per-slab 3] [--seed 0]
+    .venv/bin/python bench/finetune_skull.py [--epochs 10] [--per-slab 3] [--seed 0] [--smoke]
+
+--smoke: one training and one validation slab, one slice each, one epoch (seconds): the same
+embedding, evaluation and fine-tune; exits non-zero when a figure is missing or not finite or
+the training took no step.
 """
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -57,12 +62,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--per-slab", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
+    train_slabs, validation_slabs = TRAIN_SLABS, VALIDATION_SLABS
+    if args.smoke:
+        args.epochs, args.per_slab = 1, 1
+        train_slabs, validation_slabs = TRAIN_SLABS[1:2], VALIDATION_SLABS[:1]
     torch.set_num_threads(2)
     volume = read_inv3(DEBIAN_HEAD_CT)
     spacing_yx = (float(volume.spacing[1]), float(volume.spacing[0]))
-    train = examples(volume.voxels, spacing_yx, TRAIN_SLABS, args.per_slab)
-    validation = examples(volume.voxels, spacing_yx, VALIDATION_SLABS, args.per_slab)
+    train = examples(volume.voxels, spacing_yx, train_slabs, args.per_slab)
+    validation = examples(volume.voxels, spacing_yx, validation_slabs, args.per_slab)
     fp32, int8 = get_engine("litemedsam", "cpu"), get_engine("litemedsam-int8", "cpu")
     started = time.perf_counter()
     embedded_train = embed_examples(lambda i: fp32.embed_slice(i).embedding, train)
@@ -78,7 +88,7 @@ def main() -> None:
     report = fine_tune(network, embedded_train, config)
     after = evaluate(network, embedded_validation, tolerance).as_dict()
     after_int8 = evaluate(network, int8_validation).as_dict()
-    print(json.dumps({
+    figures = {
         "train_slices": len(train), "validation_slices": len(validation),
         "dice_fp32": [before["dice_mean"], after["dice_mean"]],
         "dice_int8": [before_int8["dice_mean"], after_int8["dice_mean"]],
@@ -87,7 +97,15 @@ def main() -> None:
         "predicted_iou": [before["predicted_iou_mean"], after["predicted_iou_mean"]],
         "embedding_seconds": round(embedding_seconds, 1), "training_seconds": report.seconds,
         "steps": report.steps, "epoch_losses": report.epoch_losses,
-    }, indent=2))
+    }
+    print(json.dumps(figures, indent=2))
+    values = [*figures["dice_fp32"], *figures["dice_int8"], *figures["robustness_fp32"],
+              *figures["predicted_iou"], *figures["epoch_losses"]]
+    if report.steps < 1 or len(report.epoch_losses) != args.epochs:
+        sys.exit(f"the fine-tune took {report.steps} steps over {len(report.epoch_losses)} "
+                 f"of {args.epochs} epochs")
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+        sys.exit(f"a figure is missing or not finite: {values}")
 
 
 if __name__ == "__main__":

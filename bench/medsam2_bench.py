@@ -1,6 +1,7 @@
 """MedSAM-2 on the CPU: ours vs the official SAM 2 code, and int8 vs fp32, in one run.
 
     .venv/bin/python bench/medsam2_bench.py [--size 512] [--frames 8] [--rounds 3] [--threads 2]
+        [--smoke]
 
 Same seeded random weights (SAM 2.1 hiera-tiny, object score biased positive),
 same frames: a box on the middle slice, propagation forward through the
@@ -10,6 +11,10 @@ rounds. Reported per variant: image encoder per frame, tracked frame end to
 end (encoder + memory attention + decoder + memory encoder), peak resident
 memory of the process; then the int8 engine's masks against fp32 (Dice).
 Needs the oracle (sam2==1.1.0, hydra-core, iopath) installed.
+
+--smoke: 128 pixels, 3 frames, one round (seconds), the same processes and figures; exits
+non-zero when ours (fp32) departs from the oracle (mask Dice under SMOKE_MIN_DICE on a frame)
+or a variant's masks are all empty.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "model" / "medsam2")]
 
 VARIANTS = ("oracle", "ours", "ours-int8")
+SMOKE_MIN_DICE = 0.95  # ours fp32 against the oracle, same weights: the masks should agree
 
 
 def frames(size: int, count: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -117,7 +123,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--weights", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
+    if args.smoke and not args.worker:
+        args.size, args.frames, args.rounds = 128, 3, 1
     torch.set_num_threads(args.threads)
     if args.worker:
         print(json.dumps(worker(args.worker, args.weights, args.size, args.frames)))
@@ -144,17 +153,23 @@ def main() -> None:
               f"{statistics.median(r['track'] for r in runs):>16.3f} "
               f"{statistics.median(r['peak_mb'] for r in runs):>12.0f}")
     base = {v: results[v][0]["masks"] for v in VARIANTS}
+    failures = [f"{v}: no mask on any frame" for v in VARIANTS
+                if not any(np.any(m) for m in base[v].values())]
     for variant in ("ours", "ours-int8"):
         scores = [dice(np.array(base[variant][f], bool), np.array(base["oracle"][f], bool))
                   for f in base["oracle"]]
         print(f"mask Dice {variant} vs oracle over frames: min {min(scores):.4f} "
               f"mean {np.mean(scores):.4f}")
+        if variant == "ours" and min(scores) < SMOKE_MIN_DICE:
+            failures.append(f"ours vs oracle mask Dice {min(scores):.4f} < {SMOKE_MIN_DICE}")
     ratio = (statistics.median(r["track"] for r in results["ours"])
              / statistics.median(r["track"] for r in results["oracle"]))
     print(f"ours / oracle tracked-frame time: {ratio:.2f}")
     int8 = (statistics.median(r["track"] for r in results["ours-int8"])
             / statistics.median(r["track"] for r in results["ours"]))
     print(f"int8 / fp32 tracked-frame time: {int8:.2f}")
+    if failures:
+        sys.exit("; ".join(failures))
 
 
 if __name__ == "__main__":
