@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc served from this installation's static files, not from a CDN: the
+    # API docs work on a hospital network without internet access.
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "audit",
@@ -145,6 +148,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Files answered at the site's root (favicon.ico), by WhiteNoise in every deployment.
+WHITENOISE_ROOT = BACKEND_DIR / "webroot"
 # Media (uploaded images): a folder, shared by every machine that runs web or worker processes
 # (NFS, CephFS, ...), or any S3-compatible store through django-storages.
 MEDIA_STORAGE = os.environ.get("MEDSAM_MEDIA_STORAGE", "filesystem")
@@ -194,6 +199,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Operations are tagged (grouped in the docs) by the app after /api/v1/: accounts,
+    # annotations, prompts... rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # /api/docs/ and /api/redoc/ load their scripts, styles and icon from drf-spectacular-sidecar
+    # (same origin), so they render offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery -------------------------------------------------------------------------------
