@@ -1,6 +1,6 @@
 """LiteMedSAM speed and accuracy, measured side by side in one run.
 
-    .venv/bin/python bench/litemedsam_bench.py [--threads 2] [--rounds 7] [--propagate]
+    .venv/bin/python bench/litemedsam_bench.py [--threads 2] [--rounds 7] [--propagate] [--smoke]
 
 Per slice (medians over rounds, variants interleaved so that load on a shared
 machine hits them alike): image encoder of the reference package (fp32), ours
@@ -11,7 +11,11 @@ mask decoder of the reference, ours in torch and ours in OpenVINO; a cached
 second prompt end to end on both engines. Then
 fp32-vs-reference logit parity, brain Dice of fp32 and int8 on real slices,
 and, with --propagate, a whole-head propagation over all 108 slices.
-Needs Debian's invesalius-examples for the real head CT.
+Needs Debian's invesalius-examples for the real head CT. Exits non-zero when the fp32
+parity exceeds PARITY_LIMIT or an int8 variant agrees with fp32 under MIN_AGREEMENT on a slice.
+
+--smoke: one round, two accuracy slices and, with --propagate, a 3-slice slab (seconds):
+every variant is still built and run.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ from model.quantize import torch_dynamic_int8  # noqa: E402
 from model.weights import LITEMEDSAM_WEIGHTS, verified_path  # noqa: E402
 
 ACCURACY_SLICES = (48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88)
+SMOKE_ACCURACY_SLICES = (64, 72)
+PARITY_LIMIT = 1e-3  # max |logit| difference, ours fp32 against the reference network
+MIN_AGREEMENT = 0.9  # Dice of an int8 variant's mask against fp32's, per slice
 
 
 def timed(fn) -> float:
@@ -68,10 +75,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--propagate", action="store_true", help="run the 108-slice propagation")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
+    accuracy_slices = ACCURACY_SLICES
+    if args.smoke:
+        args.rounds, accuracy_slices = 1, SMOKE_ACCURACY_SLICES
     torch.set_num_threads(args.threads)
 
     ct = load_head_ct(CRANIUM)
+    failures = []
     fp32 = get_engine("litemedsam", device="cpu")
     int8 = get_engine("litemedsam-int8")
     reference = reference_network(str(verified_path(LITEMEDSAM_WEIGHTS)))
@@ -146,6 +158,8 @@ def main() -> None:
     for name, values in decode_times.items():
         print(f"  decoder {name:<44} {statistics.median(values) * 1000:7.1f} ms")
     print(f"parity: max |logit ours fp32 - reference| = {parity:.2e}")
+    if not parity <= PARITY_LIMIT:
+        failures.append(f"fp32 parity {parity:.2e} > {PARITY_LIMIT:.0e}")
 
     # The int8 engine as a CPU without native bf16 runs it: int8 linear layers + f32.
     int8_f32 = type(int8)()  # its own instance: get_engine shares one per process
@@ -153,7 +167,7 @@ def main() -> None:
     variants = {f"int8 + {int8._precision} (engine)": int8, "int8 + f32": int8_f32}
     losses = {name: [] for name in variants}
     agreements = {name: [] for name in variants}
-    for index in ACCURACY_SLICES:
+    for index in accuracy_slices:
         truth = brain_mask(ct.hu[index])
         slice_image = window_to_unit(ct.hu[index], *BRAIN_WINDOW)
 
@@ -173,8 +187,14 @@ def main() -> None:
     for name in variants:
         print(f"{name}: mean dice loss vs fp32 {np.mean(losses[name]):.4f}; "
               f"min agreement with fp32 {min(agreements[name]):.4f}")
+        if min(agreements[name]) < MIN_AGREEMENT:
+            failures.append(f"{name}: agreement with fp32 {min(agreements[name]):.4f} "
+                            f"< {MIN_AGREEMENT}")
 
     if args.propagate:
+        if args.smoke:  # a slab around the middle stands in for the whole head
+            middle = ct.hu.shape[0] // 2
+            ct = type(ct)(ct.hu[middle - 1:middle + 2].copy(), ct.spacing_zyx)
         truth = np.stack([head_mask(s) for s in ct.hu])
         middle = ct.hu.shape[0] // 2
         # A timing run over every slice (min_iou 0 never stops early). The threshold head mask
@@ -195,6 +215,8 @@ def main() -> None:
             volumes[engine.name] = result.mask
         print(f"propagation int8 vs fp32 agreement (3D dice): "
               f"{dice(volumes[int8.name], volumes[fp32.name]):.4f}")
+    if failures:
+        sys.exit("; ".join(failures))
 
 
 if __name__ == "__main__":

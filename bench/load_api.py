@@ -9,6 +9,14 @@ requests (uniform over half to one and a half times it): back to back is a floor
 annotator with a pause of a few hundred milliseconds is the figure to size a site with.
 
     .venv/bin/python bench/load_api.py [--seconds 10] [--users 1,2,4,8,16,32] [--think-ms 0]
+        [--smoke]
+
+The installation is private (bench/load_seed.py): its own SQLite database and file-system
+broker in a temporary folder, whatever DATABASE_URL / CELERY_BROKER_URL say.
+
+--smoke: 4 slices, 1 and 2 users for 1 s, a few solo requests (seconds); the same server,
+seed, sign-in and request mix, driven by wrk when it is installed and otherwise by a small
+Python client (same paths, same session). Any run exits non-zero when a load had errors.
 
 Needs wrk (Debian: wrk) and Debian's invesalius-examples (the head CT)."""
 import argparse
@@ -19,16 +27,18 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import requests
+from load_seed import private_env, seed_private_site
 
 REPO = Path(__file__).resolve().parents[1]
-PYTHON = REPO / ".venv" / "bin" / "python"
 LUA = """
 local paths = {%s}
 local n = 0
@@ -48,14 +58,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def seed(env: dict) -> dict:
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
-    script = (REPO / "bench" / "load_seed.py").read_text()
-    out = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=REPO, env=env,
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(next(line for line in out.splitlines() if line.startswith("LOAD "))[5:])
 
 
 def paths_for(data: dict) -> list[str]:
@@ -79,6 +81,62 @@ def run_wrk(url: str, script: Path, users: int, seconds: int) -> dict:
             "p99_ms": to_ms(latency["99"]), "errors": errors}
 
 
+def run_python_client(base: str, paths: list[str], cookies, users: int, seconds: int,
+                      think_ms: int) -> dict:
+    """What run_wrk measures, without wrk (smoke runs only): ``users`` threads, each with the
+    same session cookie, looping over ``paths`` for ``seconds``."""
+    import random
+
+    took, errors, lock = [], [0], threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def user(offset: int) -> None:
+        with requests.Session() as session:
+            session.cookies.update(cookies)
+            n = offset
+            while time.perf_counter() < deadline:
+                n += 1
+                start = time.perf_counter()
+                try:
+                    ok = session.get(base + paths[n % len(paths)], timeout=10,
+                                     headers={"Accept": "*/*"}).status_code < 400
+                except requests.RequestException:
+                    ok = False
+                with lock:
+                    took.append((time.perf_counter() - start) * 1000)
+                    errors[0] += not ok
+                if think_ms:
+                    time.sleep(random.uniform(think_ms / 2, think_ms * 3 / 2) / 1000)
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(took) or [0.0]
+    return {"users": users, "rps": len(took) / elapsed, "p50_ms": statistics.median(ordered),
+            "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            "errors": errors[0] + (not took)}
+
+
+def sign_in(session: requests.Session, base: str, username: str, password: str) -> None:
+    """As the viewer signs in: GET the session (sets the csrftoken cookie), then POST the
+    credentials with that token in X-CSRFToken."""
+    session.get(f"{base}/api/v1/accounts/session", timeout=10).raise_for_status()
+    token = session.cookies.get("csrftoken")
+    if not token:
+        raise RuntimeError("GET /api/v1/accounts/session set no csrftoken cookie")
+    login = session.post(f"{base}/api/v1/accounts/session",
+                         json={"username": username, "password": password},
+                         headers={"X-CSRFToken": token, "Referer": f"{base}/"}, timeout=10)
+    if login.status_code >= 400:
+        raise RuntimeError(f"sign-in failed: {login.status_code} {login.text[:200]}")
+    if "sessionid" not in session.cookies:
+        raise RuntimeError("sign-in set no sessionid cookie")
+
+
 def to_ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
@@ -90,35 +148,40 @@ def main() -> None:
     parser.add_argument("--users", default="1,2,4,8,16,32")
     parser.add_argument("--think-ms", type=int, default=0,
                         help="mean pause between one user's requests (0: back to back)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    slices, solo = 24, 15
+    if args.smoke:
+        args.seconds, args.users, slices, solo = 1, "1,2", 4, 3
+    have_wrk = shutil.which("wrk") is not None
+    if not have_wrk and not args.smoke:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     var = Path(tempfile.mkdtemp(prefix="medsam-load-"))
     password = secrets.token_urlsafe(16) + "aA1!"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local",
-           "MEDSAM_VAR_DIR": str(var), "LOAD_PASSWORD": password,
-           "PYTHONPATH": f"{REPO / 'backend'}:{REPO}", "MEDSAM_LOG_LEVEL": "WARNING",
-           "MEDSAM_LOGIN_FAILURE_LIMIT": "1000"}
+    env = private_env(var, password, int(os.environ.get("LOAD_SLICES", slices)))
     port = free_port()
     server = None
     try:
-        data = seed(env)
-        server = subprocess.Popen(
-            [REPO / ".venv" / "bin" / "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", "1", "--threads", "4", "--chdir", str(REPO / "backend")],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=(var / "web.log").open("w"),
-            start_new_session=True)
+        data = seed_private_site(env)
+        with (var / "web.log").open("w") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
+                 "-w", "1", "--threads", "4", "--chdir", str(REPO / "backend")],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 requests.get(f"{base}/livez", timeout=5).raise_for_status()
                 break
             except requests.RequestException:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the web server did not come up:\n"
+                                       + (var / "web.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
         session = requests.Session()
-        login = session.post(f"{base}/api/v1/accounts/session",
-                             json={"username": "load_annotator", "password": password})
-        login.raise_for_status()
+        sign_in(session, base, "load_annotator", password)
         paths = paths_for(data)
         for path in paths[:3]:
             answer = session.get(base + path)
@@ -128,12 +191,18 @@ def main() -> None:
                                  session.cookies["sessionid"]))
         for path in paths[:3]:
             took = []
-            for _ in range(15):
+            for _ in range(solo):
                 start = time.perf_counter()
                 session.get(base + path).raise_for_status()
                 took.append((time.perf_counter() - start) * 1000)
-            print(f"alone: {path.split('/')[-1] or path:>12} median {sorted(took)[7]:.1f} ms")
-        rows = [run_wrk(base, script, int(u), args.seconds) for u in args.users.split(",")]
+            print(f"alone: {path.split('/')[-1] or path:>12} median "
+                  f"{statistics.median(took):.1f} ms")
+        if have_wrk:
+            rows = [run_wrk(base, script, int(u), args.seconds) for u in args.users.split(",")]
+        else:
+            print("wrk is not installed: smoke load by the Python client")
+            rows = [run_python_client(base, paths, session.cookies, int(u), args.seconds,
+                                      args.think_ms) for u in args.users.split(",")]
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -147,6 +216,9 @@ def main() -> None:
     best = max(good, key=lambda r: r["users"]) if good else None
     print(json.dumps({"rows": rows, "max_users_p99_under_200ms": best and best["users"],
                       "rps_at_that_load": best and best["rps"]}))
+    failed = [row["users"] for row in rows if row["errors"]]
+    if failed:
+        sys.exit(f"requests failed under load at {failed} users")
 
 
 if __name__ == "__main__":

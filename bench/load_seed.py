@@ -1,53 +1,123 @@
 """Seeds the load benchmark's private installation (run by load_api.py through manage.py shell):
 roles, one annotator, the shipped prompt library, a real head CT series (Debian's
-invesalius-examples) and an AI result on it. Prints what the load needs as one JSON line."""
-import io
+invesalius-examples) and an AI result on it. Prints what the load needs as one JSON line.
+
+Run alone, it seeds a private embedded site in a temporary folder (its own SQLite database and
+file-system broker: DATABASE_URL and CELERY_BROKER_URL are left out, so a shared database is
+never written) and checks what it made:
+
+    .venv/bin/python bench/load_seed.py [--slices 24] [--smoke]
+
+--smoke: 4 slices (seconds); exits non-zero when the seed is not what the load needs."""
+import argparse
 import json
 import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
-import numpy as np
-from django.contrib.auth.models import Group
+REPO = Path(__file__).resolve().parents[1]
+SHELL = "django.core.management.commands.shell"  # __name__ of code run by `manage.py shell -c`
+# What would send a private installation to a shared database, broker or test folders.
+SHARED_SETTINGS = ("DATABASE_URL", "CELERY_BROKER_URL", "MEDSAM_BROKER_DIR",
+                   "MEDSAM_TEST_DB_NAME", "MEDSAM_MEDIA_ROOT", "MEDSAM_AUDIT_ANCHOR_FILE")
 
-from accounts.management.commands.seed_roles import seed_roles
-from accounts.models import Site, User
-from annotations import masks
-from annotations.actions import do_claim_job, do_submit_job
-from annotations.execution import save_result
-from imaging.actions import do_ingest
-from imaging.models import Series
-from prompts.actions.exchange import do_load_library
-from prompts.models import PromptVersion
-from prompts.source import read_library
-from tests.backend.annotations.conftest import ct_files
-from tests.model.head_ct import load_head_ct, require_cranium
 
-SLICES = int(os.environ.get("LOAD_SLICES", "24"))
+def private_env(var: Path, password: str, slices: int) -> dict:
+    """The environment of a private embedded installation in ``var``."""
+    env = {name: value for name, value in os.environ.items() if name not in SHARED_SETTINGS}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.local", "MEDSAM_VAR_DIR": str(var),
+                "LOAD_PASSWORD": password, "LOAD_SLICES": str(slices),
+                "PYTHONPATH": f"{REPO / 'backend'}:{REPO}", "MEDSAM_LOG_LEVEL": "WARNING",
+                "MEDSAM_LOGIN_FAILURE_LIMIT": "1000"})
+    return env
 
-seed_roles()
-site, _ = Site.objects.get_or_create(code="home", defaults={"name": "Home Hospital"})
-user = User.objects.create_user("load_annotator", password=os.environ["LOAD_PASSWORD"],
-                                site=site, printed_name="Dr. Load")
-user.groups.set(Group.objects.filter(name="annotator"))
-entries, problems = read_library()
-do_load_library(site, entries)
-head = load_head_ct(require_cranium())
-files = ct_files(head.hu[60:60 + SLICES], head.spacing_zyx, "LOAD-1")
-do_ingest([(n, io.BytesIO(d), len(d)) for n, d in files], site=site, actor=user)
-series = Series.objects.latest("id")
-version = PromptVersion.objects.get(entry__site=site, entry__key="liver-ct", state="approved")
-key = SLICES // 2
-job, _ = do_submit_job(user, series, version,
-                       {"prompts": [{"slice": key, "box": [80.0, 80.0, 180.0, 180.0]}]})
-job = do_claim_job(job.pk, "load-seed@localhost")
-mask = np.zeros((SLICES, 256, 256), np.uint8)
-mask[:, 90:160, 90:170] = 1
-result = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)),
-                     dict.fromkeys(range(SLICES), 0.9), None, [],
-                     {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                      "code_version": "bench"})
-instances = list(series.instances.order_by("instance_number", "id"))
-print("LOAD " + json.dumps({
-    "study": series.study.study_instance_uid, "series": series.series_instance_uid,
-    "sops": [i.sop_instance_uid for i in instances], "result": result.pk,
-    "series_pk": series.pk,
-}))
+
+def seed_private_site(env: dict) -> dict:
+    """Migrate the installation ``env`` names and seed it with this file; what it printed."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env,
+                   check=True)
+    script = Path(__file__).read_text()
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=REPO, env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(next(line for line in out.splitlines() if line.startswith("LOAD "))[5:])
+
+
+def seed(slices: int, password: str) -> dict:
+    import io
+
+    import numpy as np
+    from django.contrib.auth.models import Group
+
+    from accounts.management.commands.seed_roles import seed_roles
+    from accounts.models import Site, User
+    from annotations import masks
+    from annotations.actions import do_claim_job, do_submit_job
+    from annotations.execution import save_result
+    from imaging.actions import do_ingest
+    from imaging.models import Series
+    from prompts.actions.exchange import do_load_library
+    from prompts.models import PromptVersion
+    from prompts.source import read_library
+    from tests.backend.annotations.conftest import ct_files
+    from tests.model.head_ct import load_head_ct, require_cranium
+
+    seed_roles()
+    site, _ = Site.objects.get_or_create(code="home", defaults={"name": "Home Hospital"})
+    user = User.objects.create_user("load_annotator", password=password, site=site,
+                                    printed_name="Dr. Load")
+    user.groups.set(Group.objects.filter(name="annotator"))
+    entries, problems = read_library()
+    do_load_library(site, entries)
+    head = load_head_ct(require_cranium())
+    files = ct_files(head.hu[60:60 + slices], head.spacing_zyx, "LOAD-1")
+    do_ingest([(n, io.BytesIO(d), len(d)) for n, d in files], site=site, actor=user)
+    series = Series.objects.latest("id")
+    version = PromptVersion.objects.get(entry__site=site, entry__key="liver-ct",
+                                        state="approved")
+    key = slices // 2
+    job, _ = do_submit_job(user, series, version,
+                           {"prompts": [{"slice": key, "box": [80.0, 80.0, 180.0, 180.0]}]})
+    job = do_claim_job(job.pk, "load-seed@localhost")
+    mask = np.zeros((slices, 256, 256), np.uint8)
+    mask[:, 90:160, 90:170] = 1
+    result = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)),
+                         dict.fromkeys(range(slices), 0.9), None, [],
+                         {"engine": "litemedsam", "weights_sha256": "ab" * 32,
+                          "code_version": "bench"})
+    instances = list(series.instances.order_by("instance_number", "id"))
+    return {
+        "study": series.study.study_instance_uid, "series": series.series_instance_uid,
+        "sops": [i.sop_instance_uid for i in instances], "result": result.pk,
+        "series_pk": series.pk,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=24)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    args = parser.parse_args()
+    if args.smoke:
+        args.slices = 4
+    var = Path(tempfile.mkdtemp(prefix="medsam-load-seed-"))
+    try:
+        data = seed_private_site(private_env(var, secrets.token_urlsafe(16) + "aA1!",
+                                             args.slices))
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+    print(json.dumps(data))
+    if len(data["sops"]) != args.slices or len(set(data["sops"])) != args.slices:
+        sys.exit(f"{len(data['sops'])} instances seeded, {args.slices} expected")
+    if not isinstance(data["result"], int):
+        sys.exit(f"no result seeded: {data['result']!r}")
+
+
+if __name__ == "__main__":
+    main()
+elif __name__ == SHELL:  # load_api.py / main(): `manage.py shell -c <this file>`
+    print("LOAD " + json.dumps(seed(int(os.environ.get("LOAD_SLICES", "24")),
+                                    os.environ["LOAD_PASSWORD"])))
