@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
@@ -14,6 +12,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from model.imaging.geometry import ORIENTATION_UNKNOWN, PRIVATE_CREATOR, PRIVATE_GROUP
 from model.imaging.volume import Volume
 
 _SOP_CLASS_BY_MODALITY = {"CT": CTImageStorage, "MR": MRImageStorage}
@@ -31,6 +30,10 @@ def volume_to_datasets(
 ) -> list[Dataset]:
     """One single-frame DICOM image per slice with the volume's exact geometry.
 
+    No date is invented: StudyDate and SeriesDate are not known from a volume file and are
+    written empty (type 2). When ``volume.orientation_known`` is False the images say so
+    (ImageComments and a private element); ImageOrientationPatient then only orders the slices.
+
     Values are stored as int16 with a rescale slope and intercept chosen so that integer volumes
     (CT in HU, label maps) are kept exactly and others to within 1/65535 of their range.
     """
@@ -43,7 +46,6 @@ def volume_to_datasets(
     study_uid = study_uid or generate_uid()
     series_uid = generate_uid()
     frame_of_reference = generate_uid()
-    today = datetime.date.today().strftime("%Y%m%d")
     sop_class = _SOP_CLASS_BY_MODALITY.get(modality, SecondaryCaptureImageStorage)
     datasets = []
     for k in range(volume.shape[0]):
@@ -59,7 +61,8 @@ def volume_to_datasets(
         ds.StudyInstanceUID = study_uid
         ds.SeriesInstanceUID = series_uid
         ds.FrameOfReferenceUID = frame_of_reference
-        ds.StudyDate = ds.SeriesDate = today
+        ds.StudyDate = ds.SeriesDate = ""
+        ds.StudyTime = ""
         ds.Modality = modality
         ds.SeriesDescription = series_description[:64]
         ds.SeriesNumber = 1
@@ -77,6 +80,10 @@ def volume_to_datasets(
         ds.PixelRepresentation = 1
         ds.RescaleSlope = _ds(slope)
         ds.RescaleIntercept = _ds(intercept)
+        if not volume.orientation_known:
+            ds.ImageComments = "Patient orientation not established by the source"
+            block = ds.private_block(PRIVATE_GROUP, PRIVATE_CREATOR, create=True)
+            block.add_new(0x01, "LO", ORIENTATION_UNKNOWN)
         ds.PixelData = np.ascontiguousarray(stored[k]).astype("<i2").tobytes()
         datasets.append(ds)
     return datasets

@@ -158,3 +158,30 @@ def _spacing(value: object) -> tuple[float, float] | None:
 def _positive(value: object) -> float | None:
     numbers = _floats(value, 1)
     return numbers[0] if numbers and numbers[0] > 0 else None
+
+
+# Private block written by model.imaging.dicom_export for sources without orientation.
+PRIVATE_GROUP = 0x0011
+PRIVATE_CREATOR = "MEDSAM2 GEOMETRY"
+ORIENTATION_UNKNOWN = "ORIENTATION NOT ESTABLISHED"
+
+
+def orientation_established(headers: Sequence[Dataset]) -> bool:
+    """Whether the images establish where the patient's directions lie: every frame has
+    ImageOrientationPatient and no image was marked by a conversion (see
+    :mod:`model.imaging.dicom_export`) whose source did not record the orientation."""
+    if not headers:
+        return False
+    for header in headers:
+        try:
+            block = header.private_block(PRIVATE_GROUP, PRIVATE_CREATOR)
+            if ORIENTATION_UNKNOWN in str(block[0x01].value):
+                return False
+        except KeyError:
+            pass
+        try:
+            if any(plane.orientation is None for plane in frame_planes(header)):
+                return False
+        except (CorruptFileError, InvalidGeometryError):
+            return False
+    return True

@@ -36,7 +36,12 @@ def read_nifti(path: str | Path) -> Volume:
     affine = LPS_TO_RAS @ image.affine
     if abs(np.linalg.det(affine[:3, :3])) < 1e-12:
         raise CorruptFileError("the NIfTI header has a degenerate voxel-to-world transform")
-    return Volume(np.ascontiguousarray(data.transpose(2, 1, 0)), affine, None)
+    # With qform_code and sform_code both 0 (unknown) the header gives voxel sizes only: the
+    # affine nibabel falls back to says nothing about where the patient's directions lie.
+    header = image.header
+    known = int(header["qform_code"]) > 0 or int(header["sform_code"]) > 0
+    return Volume(np.ascontiguousarray(data.transpose(2, 1, 0)), affine, None,
+                  orientation_known=known)
 
 
 def write_nifti_mask(mask: np.ndarray, like: Volume, path: str | Path) -> None:

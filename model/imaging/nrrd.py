@@ -34,7 +34,9 @@ def read_nrrd(path: str | Path) -> Volume:
     voxels = np.ascontiguousarray(data.astype(np.float32).transpose(2, 1, 0))
     if not np.all(np.isfinite(voxels)):
         raise CorruptFileError("the NRRD image contains NaN or infinite values")
-    return Volume(voxels, _affine(header, data.shape), None)
+    # Orientation is established only by 'space directions' in a named anatomical 'space'.
+    known = header.get("space directions") is not None and "space" in header
+    return Volume(voxels, _affine(header, data.shape), None, orientation_known=known)
 
 
 def _affine(header: dict, shape: tuple[int, ...]) -> np.ndarray:

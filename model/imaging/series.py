@@ -26,7 +26,7 @@ from model.imaging.errors import (
     OrientationMismatchError,
     PixelSpacingMismatchError,
 )
-from model.imaging.geometry import FramePlane, frame_planes
+from model.imaging.geometry import FramePlane, frame_planes, orientation_established
 from model.imaging.volume import Volume, affine_from_planes
 
 ORIENTATION_TOLERANCE = 1e-3
@@ -124,7 +124,8 @@ def assemble_volume(datasets: Sequence[Dataset]) -> Volume:
         if ref.dataset_index not in decoded:
             decoded[ref.dataset_index] = decode_frames(datasets[ref.dataset_index])
         voxels[slice_index] = decoded[ref.dataset_index][ref.frame_index]
-    return Volume(voxels, plan.affine, plan.modality)
+    return Volume(voxels, plan.affine, plan.modality,
+                  orientation_known=orientation_established(datasets))
 
 
 def _check_same_series(headers: Sequence[Dataset]) -> None:

@@ -25,6 +25,10 @@ class Volume:
         millimetres: ``affine @ [i, j, k, 1]`` is the centre of ``voxels[k, j, i]``.
     modality:
         The DICOM modality (``"CT"``, ``"MR"``...) or None when the source does not say.
+    orientation_known:
+        False when the source does not establish how the index axes lie in the patient (no
+        ImageOrientationPatient, a format without orientation): the affine then only gives
+        the voxel size and a best guess, and no viewer may label the patient directions.
 
     Examples
     --------
@@ -37,6 +41,7 @@ class Volume:
     voxels: np.ndarray
     affine: np.ndarray
     modality: str | None = None
+    orientation_known: bool = True
 
     def __post_init__(self) -> None:
         if self.voxels.dtype != np.float32 or self.voxels.ndim != 3:
@@ -80,3 +85,35 @@ def affine_from_planes(
     affine[:3, 2] = slice_step
     affine[:3, 3] = origin
     return affine
+
+
+def closest_to_lps(volume: Volume) -> Volume:
+    """The same volume with index axes reversed where they run against the patient axis they
+    lie closest to, so that columns run toward patient left, rows toward posterior and slices
+    toward the head as far as mere reversals allow (no resampling, no axis swaps).
+
+    A viewer that shows an image as stored (row 0 at the top, column 0 at the left) then
+    shows an axial volume as radiologists expect: anterior at the top, patient right on the
+    screen's left. ``orientation_known`` is kept: reversing axes establishes nothing.
+
+    >>> import numpy as np
+    >>> v = Volume(np.arange(8, dtype=np.float32).reshape(2, 2, 2), np.diag([1.0, -2.0, 3.0, 1]))
+    >>> w = closest_to_lps(v)
+    >>> w.affine[:3, :3].diagonal().tolist(), w.affine[:3, 3].tolist()
+    ([1.0, 2.0, 3.0], [0.0, -2.0, 0.0])
+    >>> bool(w.voxels[0, 0, 0] == v.voxels[0, 1, 0])
+    True
+    """
+    voxels, affine = volume.voxels, volume.affine.copy()
+    for axis in range(3):  # 0 columns, 1 rows, 2 slices (numpy axis 2 - axis)
+        direction = affine[:3, axis]
+        if direction[int(np.argmax(np.abs(direction)))] >= 0:
+            continue
+        last = voxels.shape[2 - axis] - 1
+        affine[:3, 3] = affine[:3, 3] + direction * last
+        affine[:3, axis] = -direction
+        voxels = np.flip(voxels, axis=2 - axis)
+    if voxels is volume.voxels:
+        return volume
+    return Volume(np.ascontiguousarray(voxels), affine, volume.modality,
+                  orientation_known=volume.orientation_known)
