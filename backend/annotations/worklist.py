@@ -190,6 +190,7 @@ def series_layout(series: Series, actor) -> dict:
         "shape": [len(frames), rows, cols],
         "frames": frames,
         "problem": problem,
+        "orientation_established": series.orientation_is_established(headers),
     }
 
 

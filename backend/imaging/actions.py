@@ -17,6 +17,7 @@ from pydicom.dataset import Dataset
 
 from audit.trail import record_event
 from model.imaging import ImagingError, check_compatible, plan_series, volume_format
+from model.imaging.geometry import orientation_established
 
 from . import access
 from .limits import UploadLimits
@@ -235,6 +236,7 @@ def _store(
         "instances": series.instances.count(),
         "problem_code": series.problem_code,
         "problem": series.problem,
+        "orientation_established": series.orientation_established,
     }
 
 
@@ -315,7 +317,8 @@ def _save_whole(instance: Instance, data: bytes) -> None:
 
 
 def _refresh_problem(series: Series, new_images: list[PreparedImage]) -> None:
-    """Check the whole series as one volume: new headers from memory, older ones from disk."""
+    """Check the whole series as one volume (and whether it establishes the patient
+    orientation): new headers from memory, older ones from disk."""
     new_uids = {image.sop_instance_uid for image in new_images}
     older = list(series.instances.exclude(sop_instance_uid__in=new_uids))
     headers = access.read_series_files(older, headers_only=True)
@@ -326,8 +329,12 @@ def _refresh_problem(series: Series, new_images: list[PreparedImage]) -> None:
         code, message = "", ""
     except ImagingError as error:
         code, message = error.code, error.message
-    Series.objects.filter(pk=series.pk).update(problem_code=code, problem=message)
+    established = orientation_established(headers)
+    Series.objects.filter(pk=series.pk).update(
+        problem_code=code, problem=message, orientation_established=established
+    )
     series.problem_code, series.problem = code, message
+    series.orientation_established = established
 
 
 def _delete_files(paths: list[str]) -> None:

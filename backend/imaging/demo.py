@@ -9,6 +9,7 @@ from model.imaging import Volume
 from model.imaging.dicom_export import volume_to_datasets
 from model.imaging.dicom_file import to_part10_bytes
 from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
+from model.imaging.volume import closest_to_lps
 
 from .actions import do_ingest
 from .models import Patient
@@ -19,8 +20,17 @@ PYDICOM_DATA_FILES = ["693_UNCI.dcm", "MR2_UNCI.dcm"]
 
 
 def head_ct_files() -> Iterator[tuple[str, bytes]]:
+    """The head CT as DICOM: anterior at the top of an axial image and patient right on the
+    screen's left, as far as the source establishes it (the anatomy fixes anterior and
+    superior; left-right is an assumption, see :mod:`model.imaging.inv3`), so every image is
+    marked "orientation not established" and the viewer draws no direction letters. The
+    project records no scan date, so none is written."""
     head = read_inv3(DEBIAN_HEAD_CT)
-    part = Volume(np.ascontiguousarray(head.voxels[HEAD_SLICES]), head.affine, "CT")
+    first = HEAD_SLICES.start
+    affine = head.affine.copy()
+    affine[:3, 3] = (head.affine @ [0, 0, first, 1])[:3]
+    part = closest_to_lps(Volume(np.ascontiguousarray(head.voxels[HEAD_SLICES]), affine,
+                                 head.modality, orientation_known=head.orientation_known))
     datasets = volume_to_datasets(
         part, patient_id=HEAD_PATIENT, patient_name="Demo^HeadCT", modality="CT",
         series_description="Head CT (InVesalius example)",

@@ -51,7 +51,8 @@ class Study(models.Model):
 
 class Series(models.Model):
     """A series. ``problem_code``/``problem`` say why its images do not form one volume (set
-    after each ingest; empty when the volume can be built). ``content_version`` changes
+    after each ingest; empty when the volume can be built). ``orientation_established`` is
+    False when a viewer must not label the patient directions. ``content_version`` changes
     whenever instances are added, which invalidates the cached volume."""
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="series")
@@ -65,6 +66,13 @@ class Series(models.Model):
     problem_code = models.CharField(max_length=64, blank=True)
     problem = models.TextField(blank=True)
     content_version = models.PositiveIntegerField(default=0)
+    orientation_established = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Whether the images establish where the patient's directions lie (every "
+        "image has ImageOrientationPatient and none was marked by a conversion whose source "
+        "did not record it); set on each ingest, None for series stored before the check.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +80,15 @@ class Series(models.Model):
 
     def __str__(self) -> str:
         return f"Series {self.pk}"
+
+    def orientation_is_established(self, headers) -> bool:
+        """The stored flag, or for a series stored before the check, the check on ``headers``
+        (the series' images, headers only)."""
+        if self.orientation_established is not None:
+            return self.orientation_established
+        from model.imaging.geometry import orientation_established
+
+        return orientation_established(headers)
 
 
 def instance_path(instance: "Instance", filename: str) -> str:

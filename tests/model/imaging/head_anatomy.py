@@ -21,7 +21,7 @@ from model.imaging import Volume
 @dataclass(frozen=True)
 class Landmarks:
     eyes: tuple[np.ndarray, np.ndarray]  # LPS centres, patient right (smaller x) first
-    teeth: np.ndarray
+    teeth: np.ndarray | None  # None when the volume holds no teeth
     head_rest: np.ndarray
     head: np.ndarray
 
@@ -87,7 +87,7 @@ def head_landmarks(volume: Volume) -> Landmarks:
     rest = (voxels > -300) & ~ndimage.binary_dilation(head, iterations=3)
     return Landmarks(
         eyes=_eye_pair(volume),
-        teeth=_centre(volume, voxels > 2000),
+        teeth=_centre(volume, voxels > 2000) if (voxels > 2000).any() else None,
         head_rest=_centre(volume, rest),
         head=_centre(volume, head),
     )

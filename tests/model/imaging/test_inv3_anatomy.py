@@ -29,6 +29,7 @@ def assert_head_anatomy(volume) -> None:
     # The eyes lie anterior (smaller y) of the head's centre, the head rest posterior of it.
     assert eye_y < marks.head[POSTERIOR] - 50
     assert marks.head_rest[POSTERIOR] > marks.head[POSTERIOR] + 50
+    assert marks.teeth is not None
     # The teeth lie below the eyes, the bulk of the head (the cranium) above them.
     assert marks.teeth[SUPERIOR] < eye_z - 20
     assert marks.head[SUPERIOR] > eye_z
