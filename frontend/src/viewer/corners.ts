@@ -69,8 +69,40 @@ export function updateCorners(stage: Stage, layout: SeriesLayout): void {
     `Zoom ${zoom.toFixed(2)}×`,
   ]);
   text("corner-br", [`Im ${index + 1} / ${stage.imageIds.length}`, sliceLocation(imageId)]);
-  const letters = orientationLetters(stage);
+  // A series whose source does not establish the patient orientation (no
+  // ImageOrientationPatient, or converted from a format that does not record it) gets no
+  // direction letters, which would be a guess, and a banner saying so (issue 19).
+  const established = (layout as Layout).orientation_established !== false;
+  const letters = established ? orientationLetters(stage) : null;
   for (const edge of ["top", "bottom", "left", "right"] as const) {
-    text(`marker-${edge}`, [letters[edge]]);
+    text(`marker-${edge}`, [letters ? letters[edge] : ""]);
   }
+  orientationWarning(established);
+}
+
+type Layout = SeriesLayout & { orientation_established?: boolean };
+
+export const ORIENTATION_WARNING =
+  "Orientation not established by the source: patient directions (L/R, A/P, H/F) are not shown";
+
+/** The banner over the image while the orientation is not established. */
+function orientationWarning(established: boolean): void {
+  let banner = document.getElementById("orientation-warning");
+  if (established) {
+    banner?.remove();
+    return;
+  }
+  if (banner) return;
+  const anchor = document.getElementById("marker-top")?.parentElement;
+  if (!anchor) return;
+  banner = document.createElement("div");
+  banner.id = "orientation-warning";
+  banner.setAttribute("role", "alert");
+  banner.textContent = ORIENTATION_WARNING;
+  Object.assign(banner.style, {
+    position: "absolute", top: "4px", left: "25%", right: "25%", zIndex: "5",
+    padding: "4px 8px", background: "rgba(180, 120, 0, 0.9)", color: "#fff",
+    font: "bold 13px sans-serif", textAlign: "center", pointerEvents: "none",
+  });
+  anchor.appendChild(banner);
 }
