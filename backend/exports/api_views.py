@@ -193,10 +193,19 @@ class ResultComparisonView(APIView):
 
     permission_classes = [CanExport]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, description="mask version (default: the "
+                                     "decided one, else the latest)")],
+        responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         result = site_results(request.user, [pk])[0]
-        comparison = compare_result(result)
+        raw = request.query_params.get("version")
+        if raw is not None and not raw.isdigit():
+            raise ValidationError({"version": "Give a mask version number, e.g. version=2."})
+        try:
+            comparison = compare_result(result, int(raw) if raw is not None else None)
+        except LookupError as error:
+            raise ValidationError({"version": str(error)}) from None
         if comparison is None:
             raise NotFound("No reference mask of this structure on this series.")
         reference = get_object_or_404(ReferenceMask, pk=comparison["reference"])

@@ -20,13 +20,19 @@ def reference_voxels(reference: ReferenceMask) -> np.ndarray:
     return masks.decode(reference.data, tuple(reference.shape))
 
 
-def compare_result(result: Result) -> dict | None:
-    """Dice of the result's decided (or latest) mask against the reference of its series and
-    structure; None when there is no reference or the series changed shape since."""
+def compare_result(result: Result, version_number: int | None = None) -> dict | None:
+    """Dice of one mask version of the result (by default the decided, else the latest one)
+    against the reference of its series and structure; None when there is no reference or the
+    series changed shape since. An unknown ``version_number`` raises ``LookupError``."""
     reference = reference_for(result.series, result.structure_key)
     if reference is None:
         return None
-    version = result.final_version or result.latest_mask()
+    if version_number is None:
+        version = result.final_version or result.latest_mask()
+    else:
+        version = result.mask_versions.filter(number=version_number).first()
+        if version is None:
+            raise LookupError(f"Result {result.pk} has no mask version {version_number}.")
     if list(version.shape) != list(reference.shape):
         return None
     mask = masks.decode(version.data, tuple(version.shape))
@@ -37,6 +43,8 @@ def compare_result(result: Result) -> dict | None:
         "dice": round(masks.dice(mask, reference_voxels(reference)), 4),
         "result_voxels": version.voxel_count,
         "reference_voxels": reference.voxel_count,
+        "reference_source": reference.get_source_display(),
+        "reference_seg": reference.seg_sop_instance_uid,
     }
 
 

@@ -30,6 +30,7 @@ MATRIX = """
 route                                   method  anon norole ann rev padm aud sadm other
 :api-schema                             GET     -    +      +   +   +    +   +    .
 :api-docs                               GET     -    +      +   +   +    +   +    .
+:api-redoc                              GET     -    +      +   +   +    +   +    .
 accounts-api:session-login              GET     +    +      +   +   +    +   +    .
 accounts-api:session-login              POST    +    +      +   +   +    +   +    .
 accounts-api:session-logout             POST    -    +      +   +   +    +   +    .
@@ -138,6 +139,7 @@ prompts:edit                            POST    -    -      -   -   +    -   -  
 prompts:act                             POST    -    -      -   -   +    -   -    h
 prompts:diff                            GET     -    +      +   +   +    +   +    .
 prompts:exchange                        GET     -    -      -   -   +    -   -    +
+prompts:new-entry                       GET     -    -      -   -   +    -   -    +
 prompts:exchange                        POST    -    -      -   -   +    -   -    +
 annotations:worklist                    GET     -    -      +   +   -    +   +    +
 annotations:viewer                      GET     -    -      +   +   -    -   +    h

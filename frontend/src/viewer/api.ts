@@ -209,4 +209,17 @@ export const urls = {
   confirm: (id: number) => `/api/v1/annotations/results/${id}/confirm`,
   reject: (id: number) => `/api/v1/annotations/results/${id}/reject`,
   record: (id: number) => `/annotations/results/${id}/`,
+  comparison: (id: number, version: number) =>
+    `/api/v1/exports/results/${id}/comparison?version=${version}`,
 };
+
+/** A result's mask against the reference mask of its series and structure. */
+export interface Comparison {
+  reference: number;
+  result: number;
+  mask_version: number;
+  dice: number;
+  result_voxels: number;
+  reference_voxels: number;
+  reference_source: string;
+}

@@ -1,6 +1,6 @@
 // The result panel: which results the series has, and for the open one its state (a draft is
 // marked as such), flags, engine, model and prompt version, mask versions and signature.
-import { urls, type Result } from "./api";
+import { ApiError, getJson, urls, type Comparison, type Result } from "./api";
 
 const STATE_LABEL: Record<Result["state"], string> = {
   ai_draft: "AI draft",
@@ -106,4 +106,26 @@ export function renderResult(result: Result, shownVersion: number,
       `meaning: ${s.meaning_display}${s.reason ? `; reason: ${s.reason}` : ""}`, "signature"));
   }
   (document.getElementById("result-record") as HTMLAnchorElement).href = urls.record(result.id);
+}
+
+/** Shows the Dice of the shown mask version against the series' reference mask of the same
+ * structure, where one was imported; nothing where there is none (404) or the user may not
+ * see references (403). Stale answers (another result or version opened meanwhile) are dropped. */
+export async function showReferenceDice(result: Result, shownVersion: number): Promise<void> {
+  const line = document.getElementById("result-reference")!;
+  line.textContent = "";
+  line.dataset.for = `${result.id}:${shownVersion}`;
+  let comparison: Comparison;
+  try {
+    comparison = await getJson<Comparison>(urls.comparison(result.id, shownVersion));
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 403)) return;
+    if (line.dataset.for === `${result.id}:${shownVersion}`) {
+      line.textContent = `Reference comparison unavailable: ${(error as Error).message}`;
+    }
+    return;
+  }
+  if (line.dataset.for !== `${result.id}:${shownVersion}`) return;
+  line.textContent = `Dice against the reference mask: ${comparison.dice.toFixed(3)} ` +
+    `(v${comparison.mask_version}; reference: ${comparison.reference_source})`;
 }

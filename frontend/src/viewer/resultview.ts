@@ -5,7 +5,7 @@ import { getBytes, getJson, urls, type Result, type SeriesLayout } from "./api";
 import { EditSession } from "./editing";
 import { Labelmap } from "./labelmap";
 import { decodeMask } from "./maskcodec";
-import { isDraft, renderResult, renderResultList } from "./results";
+import { isDraft, renderResult, renderResultList, showReferenceDice } from "./results";
 import type { Stage } from "./setup";
 import { SignDialog } from "./signing";
 
@@ -102,6 +102,7 @@ export class ResultView {
     const result = this.result;
     if (!result) return;
     renderResult(result, this.shownVersion, (n) => void this.open(result.id, n));
+    void showReferenceDice(result, this.shownVersion);
     renderResultList(document.getElementById("result-list")!, this.results, result.id,
       (chosen) => void this.open(chosen));
     const editable = this.editable;
@@ -140,6 +141,7 @@ export class ResultView {
       this.result = { ...current, state: "edited", mask_versions: [...current.mask_versions, saved] };
       this.results = this.results.map((r) => (r.id === current.id ? this.result! : r));
       renderResult(this.result, saved.number, (n) => void this.open(current.id, n));
+      void showReferenceDice(this.result, saved.number);
       renderResultList(document.getElementById("result-list")!, this.results, current.id,
         (chosen) => void this.open(chosen));
     }

@@ -46,6 +46,7 @@ def ct_series_files(hu, affine, patient: str) -> list[tuple[str, bytes]]:
     for index, dataset in enumerate(datasets):
         dataset.PatientBirthDate = "19700101"
         dataset.PatientSex = "O"
+        dataset.StudyDate = dataset.SeriesDate = "20240105"
         dataset.StudyTime = "101500"
         dataset.StudyID = "1"
         dataset.AccessionNumber = "ACC1"

@@ -93,3 +93,21 @@ def test_a_grid_that_does_not_match_is_refused():
     labels[1, 2, 3] = 5
     moved = demo.masks_on_series(labels, flipped, np.eye(4), (4, 8, 8))
     assert moved[1, 2, 7 - 3] == 5 and moved.sum() == 5
+
+
+def test_the_viewer_gets_each_versions_dice_against_the_reference(loaded, make_result, api_as):
+    reference = ReferenceMask.objects.get(series=loaded.series, structure_key="liver-ct")
+    truth = masks.decode(reference.data, tuple(reference.shape))
+    half = truth.copy()
+    half[: truth.shape[0] // 2] = 0
+    result = make_result(loaded.series, "liver-ct", half, edit=truth, confirm=False)
+    url = f"/api/v1/exports/results/{result.pk}/comparison"
+    first = api_as("annotator").get(url, {"version": 1}).json()
+    assert first["mask_version"] == 1 and 0.0 < first["dice"] < 1.0
+    assert first["reference_source"] == "reference data from a package (demo)"
+    assert api_as("annotator").get(url, {"version": 2}).json()["dice"] == 1.0
+    assert api_as("annotator").get(url).json()["mask_version"] == 2  # the latest by default
+    for bad in ("9", "two"):
+        answer = api_as("annotator").get(url, {"version": bad})
+        assert answer.status_code == 400 and "version" in answer.json()
+    assert api_as("annotator_outsider").get(url, {"version": 1}).status_code == 404
