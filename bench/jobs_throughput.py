@@ -10,7 +10,11 @@ head CT (Debian invesalius-examples) and the shipped prompt library; then measur
   queued   a job from submission to stored result, the same three cases;
   burst    --burst 2D jobs submitted at once on one slice: jobs per minute.
 
-    .venv/bin/python bench/jobs_throughput.py [--engine litemedsam-int8] [--slices 60]
+    .venv/bin/python bench/jobs_throughput.py [--engine litemedsam-int8] [--slices 60] [--smoke]
+
+--smoke: 3 slices, one run per case, a burst of 2 (seconds past the worker's start): the same
+deployment, worker, engine and cases. Any run exits non-zero when a job fails or does not
+finish within JOB_TIMEOUT seconds, or the worker does not start.
 """
 import argparse
 import os
@@ -25,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
 
 from embedded_site import setup_environment  # noqa: E402
+
+JOB_TIMEOUT = 600  # seconds one job (or the burst) may take before the bench gives up
 
 
 def approved_version(engine: str):
@@ -109,12 +115,16 @@ def run_job(annotator, series, version, key: int, box: list[float]) -> float:
     started = time.perf_counter()
     job, created = do_submit_job(annotator, series, version,
                                  {"prompts": [{"slice": key, "box": box}]})
-    assert created, "bench boxes must differ so each job is new"
+    if not created:
+        raise RuntimeError("bench boxes must differ so each job is new")
     while True:
         job.refresh_from_db()
         if job.finished:
-            assert job.status == "succeeded", job.error
+            if job.status != "succeeded":
+                raise RuntimeError(f"job {job.pk} {job.status}: {job.error}")
             return time.perf_counter() - started
+        if time.perf_counter() - started > JOB_TIMEOUT:
+            raise RuntimeError(f"job {job.pk} still {job.status} after {JOB_TIMEOUT} s")
         time.sleep(0.02)
 
 
@@ -128,7 +138,10 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--burst", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.slices, args.repeat, args.burst = 3, 1, 2
     var_dir = Path(tempfile.mkdtemp(prefix="medsam-bench-"))
     setup_environment(var_dir)
 
@@ -171,7 +184,11 @@ def main() -> None:
     try:
         from core.models import WorkerHeartbeat
 
+        deadline = time.monotonic() + 120
         while not WorkerHeartbeat.objects.filter(hostname="bench@localhost").exists():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the worker did not start: "
+                                   + (var_dir / "worker.log").read_text()[-2000:])
             time.sleep(0.2)
         run_job(annotator, one, volume_version, 0, nudged(box, 900))  # warm the engine
         # Uncached: a slice the worker has not embedded yet (another single-slice series);
@@ -195,6 +212,13 @@ def main() -> None:
                              {"prompts": [{"slice": 0, "box": nudged(box, 300 + i)}]})[0].pk
                for i in range(args.burst)]
         while Job.objects.filter(pk__in=ids, status="succeeded").count() < len(ids):
+            failed = Job.objects.filter(pk__in=ids, finished_at__isnull=False).exclude(
+                status="succeeded")
+            if failed.exists():
+                raise RuntimeError(f"burst job {failed[0].pk} {failed[0].status}: "
+                                   f"{failed[0].error}")
+            if time.perf_counter() - started > JOB_TIMEOUT:
+                raise RuntimeError(f"the burst did not finish within {JOB_TIMEOUT} s")
             time.sleep(0.05)
         burst_seconds = time.perf_counter() - started
     finally:
