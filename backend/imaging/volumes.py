@@ -1,9 +1,12 @@
 """Series volumes for model input, cached as .npy beside the media files.
 
-The cache file name carries the series' ``content_version``, so adding instances makes the old
-cache unreachable; :func:`drop_cached_volumes` removes stale files.
+The cache file name carries the series' pk and a digest of its instances' file hashes, so
+adding instances makes the old cache unreachable, and a series that reuses the pk of a deleted
+one (SQLite reuses row ids; test databases are flushed between tests) never reads the other
+series' voxels; :func:`drop_cached_volumes` removes stale files.
 """
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,8 +26,13 @@ def _cache_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / CACHE_FOLDER
 
 
+def _content_digest(series: Series) -> str:
+    hashes = series.instances.order_by("sop_instance_uid").values_list("sha256", flat=True)
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
+
+
 def _cache_paths(series: Series) -> tuple[Path, Path]:
-    stem = _cache_dir() / f"series-{series.pk}-v{series.content_version}"
+    stem = _cache_dir() / f"series-{series.pk}-{_content_digest(series)}"
     return stem.with_suffix(".npy"), stem.with_suffix(".json")
 
 
@@ -66,6 +74,6 @@ def drop_cached_volumes(series: Series) -> None:
     if not folder.exists():
         return
     current = {p.name for p in _cache_paths(series)}
-    for path in folder.glob(f"series-{series.pk}-v*"):
+    for path in folder.glob(f"series-{series.pk}-*"):
         if path.name not in current:
             path.unlink(missing_ok=True)

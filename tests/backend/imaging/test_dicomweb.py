@@ -102,6 +102,23 @@ def test_the_volume_cache_matches_assembly_and_is_rebuilt_when_instances_change(
     assert [p.name for p in (media_root / "volume-cache").glob("*.npy")] != [cached[0].name]
 
 
+def test_the_volume_cache_is_keyed_by_content_not_by_pk_and_version(upload, media_root):
+    """The cause of a flaky worker test: a flushed (or SQLite) database hands a new series the
+    pk and content_version of an old one whose cache file is still on disk. Files with other
+    hashes under the same pk and version must not find the old cache."""
+    upload({f"s{k}.dcm": to_bytes(d) for k, d in enumerate(build_series(3))})
+    series = Series.objects.get()
+    load_series_volume(series)
+    old = {p.name for p in (media_root / "volume-cache").glob("*.npy")}
+    assert len(old) == 1
+    version = series.content_version
+    series.instances.update(sha256="0" * 64)  # as another series' files would hash
+    series.refresh_from_db()
+    assert series.content_version == version
+    load_series_volume(series)
+    assert len({p.name for p in (media_root / "volume-cache").glob("*.npy")} - old) == 1
+
+
 def test_the_import_command_reports_each_file_and_fails_on_rejections(tmp_path, users):
     from django.core.management import call_command
 
