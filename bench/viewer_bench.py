@@ -14,7 +14,11 @@ Cases, median of --repeat runs each (--propagation-repeat for the propagation):
   propagation    a --slices slice series, box on the middle slice, propagated both ways
 
     .venv/bin/python bench/viewer_bench.py [--repeat 3] [--slices 60] [--propagation-repeat 1]
-        [--screenshot docs/viewer.png]
+        [--screenshot docs/viewer.png] [--smoke]
+
+--smoke: one run of each case on a 3-slice series (seconds past the worker's start): the same
+deployment, browser, clicks and clock, with a job allowed SMOKE_OVERLAY_TIMEOUT_MS. Any run
+exits non-zero when an overlay is not drawn in time, a job fails or a figure is not positive.
 """
 import argparse
 import os
@@ -31,6 +35,8 @@ sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
 from embedded_site import setup_environment  # noqa: E402
 
 PASSWORD = "bench-viewer-pass-42!"
+OVERLAY_TIMEOUT_MS = 3_600_000
+SMOKE_OVERLAY_TIMEOUT_MS = 120_000
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -109,7 +115,8 @@ def start_services(var_dir: Path, port: int):
     return [web, worker]
 
 
-def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge: float) -> float:
+def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge: float,
+                       timeout_ms: int = OVERLAY_TIMEOUT_MS) -> float:
     """One annotation: returns milliseconds from box release to overlay drawn."""
     page.goto(f"{base}/annotations/series/{series_id}/")
     page.wait_for_selector("#viewer-app[data-ready='1']", timeout=120_000)
@@ -127,7 +134,7 @@ def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge:
     page.mouse.up()
     page.click("#prompt-submit")
     page.wait_for_function(f"window.medsamViewer.results.timings.overlayDrawnAt > {before}",
-                           timeout=3_600_000)
+                           timeout=timeout_ms)
     released, drawn = page.evaluate(
         "[window.medsamViewer.layer.lastRelease, window.medsamViewer.results.timings"
         ".overlayDrawnAt]")
@@ -140,6 +147,8 @@ def record(timings: dict, case: str, ms: float) -> None:
 
     timings[case].append(ms)
     job = Job.objects.latest("created_at")
+    if job.status != "succeeded" or not ms > 0:
+        raise RuntimeError(f"{case}: job {job.pk} {job.status} ({job.error}), {ms} ms")
     queued = (job.started_at - job.created_at).total_seconds() * 1000
     ran = (job.finished_at - job.started_at).total_seconds() * 1000
     print(f"{case}: {ms:.0f} ms in the browser; job queued {queued:.0f} ms, ran {ran:.0f} ms "
@@ -155,7 +164,12 @@ def main() -> None:
                         "worker's slice embeddings)")
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="save the viewer after the propagation (e.g. docs/viewer.png)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args()
+    timeout_ms = OVERLAY_TIMEOUT_MS
+    if args.smoke:
+        args.repeat, args.slices, args.propagation_repeat = 1, 3, 1
+        timeout_ms = SMOKE_OVERLAY_TIMEOUT_MS
     var_dir = Path(tempfile.mkdtemp(prefix="medsam-viewer-bench-"))
     site, user = setup(var_dir)
     warm = head_series(site, user, 66, 1, "WARM")
@@ -184,14 +198,15 @@ def main() -> None:
             page.fill("#id_password", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/")
-            release_to_overlay(page, base, warm[0].pk, warm[1], 0)  # loads the engine
+            release_to_overlay(page, base, warm[0].pk, warm[1], 0, timeout_ms)  # loads the engine
             for i, (series, box, _) in enumerate(singles):
-                record(timings, "2D uncached", release_to_overlay(page, base, series.pk, box, 0))
+                record(timings, "2D uncached",
+                       release_to_overlay(page, base, series.pk, box, 0, timeout_ms))
                 record(timings, "2D cached",
-                       release_to_overlay(page, base, series.pk, box, 1 + i))
+                       release_to_overlay(page, base, series.pk, box, 1 + i, timeout_ms))
             for i in range(args.propagation_repeat):
                 record(timings, "propagation",
-                       release_to_overlay(page, base, volume[0].pk, volume[1], i))
+                       release_to_overlay(page, base, volume[0].pk, volume[1], i, timeout_ms))
             if args.screenshot:
                 args.screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.screenshot))
