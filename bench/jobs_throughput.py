@@ -34,7 +34,7 @@ JOB_TIMEOUT = 600  # seconds one job (or the burst) may take before the bench gi
 
 
 def approved_version(engine: str):
-    """The liver protocol, re-approved with ``engine`` by two prompt administrators."""
+    """The brain protocol, re-approved with ``engine`` by two prompt administrators."""
     from django.contrib.auth.models import Group
 
     from accounts.models import Site, User
@@ -57,7 +57,7 @@ def approved_version(engine: str):
         people[name] = User.objects.create_user(name, password="bench-pass-42!", site=site)
         people[name].groups.set(Group.objects.filter(name=role))
     do_load_library(site, read_library()[0])
-    version = PromptVersion.objects.get(entry__site=site, entry__key="liver-ct",
+    version = PromptVersion.objects.get(entry__site=site, entry__key="brain-ct",
                                         state="approved")
     if engine != version.content["engine"]["name"]:
         draft = do_create_draft(people["author"], version)

@@ -76,7 +76,7 @@ def seed(slices: int, password: str) -> dict:
     files = ct_files(head.hu[60:60 + slices], head.spacing_zyx, "LOAD-1")
     do_ingest([(n, io.BytesIO(d), len(d)) for n, d in files], site=site, actor=user)
     series = Series.objects.latest("id")
-    version = PromptVersion.objects.get(entry__site=site, entry__key="liver-ct",
+    version = PromptVersion.objects.get(entry__site=site, entry__key="brain-ct",
                                         state="approved")
     key = slices // 2
     job, _ = do_submit_job(user, series, version,

@@ -3,7 +3,7 @@
 Starts a private embedded deployment in a temporary folder (SQLite, file-system broker, the
 web server on 127.0.0.1 and one real worker on the default engine), ingests slices of the
 real head CT (Debian invesalius-examples), then drives the viewer like an annotator: pick the
-liver protocol by typing, drag the box, press Segment, and wait for the labelmap to render.
+brain protocol by typing, drag the box, press Segment, and wait for the labelmap to render.
 The time is the page's own clock: ``performance.now()`` at pointer release to the first
 IMAGE_RENDERED after the mask is loaded into the labelmap (the viewer polls the job every
 0.4 s, so each figure includes up to that much polling delay).
@@ -121,8 +121,8 @@ def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge:
     page.goto(f"{base}/annotations/series/{series_id}/")
     page.wait_for_selector("#viewer-app[data-ready='1']", timeout=120_000)
     before = page.evaluate("window.medsamViewer.results.timings.overlayDrawnAt")
-    page.fill("#prompt-search", "liver")
-    page.click("#prompt-options li[role=option]:has-text('Liver')")
+    page.fill("#prompt-search", "brain")
+    page.click("#prompt-options li[role=option]:has-text('Brain')")
     page.wait_for_selector("#prompt-chosen:not([hidden])")
     corners = [page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)",
                              [box[0] + nudge, box[1]]),

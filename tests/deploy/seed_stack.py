@@ -44,7 +44,7 @@ def main() -> dict:
     assert not problems, problems
     do_load_library(site, entries)
     version = PromptVersion.objects.get(
-        state=VersionState.APPROVED, entry__site=site, entry__key="liver-ct"
+        state=VersionState.APPROVED, entry__site=site, entry__key="brain-ct"
     )
     head = load_head_ct(CRANIUM)
     series = {}

@@ -14,13 +14,14 @@ from tests.e2e.conftest import keep_screenshot, screenshot_pixels, wait_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LIVER_RGB = (0xA0, 0x52, 0x2D)
+BRAIN_RGB = (0xF7, 0xB6, 0xD2)  # the brain-ct entry's display colour, pink
 
 
 def tinted(pixels: np.ndarray) -> np.ndarray:
-    """Pixels the liver colour tints: the CT is grey (R = G = B), the overlay reddish brown."""
-    red, blue = pixels[..., 0], pixels[..., 2]
-    return (red - blue) > 30
+    """Pixels the brain colour tints: the CT is grey (R = G = B); pink at half opacity lifts
+    red above green by about 32 levels, which the yellow prompt box does not."""
+    red, green = pixels[..., 0].astype(int), pixels[..., 1].astype(int)
+    return (red - green) > 15
 
 
 def page_box(page, box):
@@ -53,11 +54,11 @@ def test_an_annotator_segments_edits_and_confirms(
     page.wait_for_function("document.querySelector('#corner-br').textContent.includes('Im 2')")
     assert page.evaluate("window.medsamViewer.slice()") == key
 
-    page.fill("#prompt-search", "liver")
+    page.fill("#prompt-search", "brain")
     page.wait_for_selector("#prompt-options li[role=option]")
-    page.click("#prompt-options li[role=option]:has-text('Liver')")
+    page.click("#prompt-options li[role=option]:has-text('Brain')")
     page.wait_for_selector("#prompt-chosen:not([hidden])")
-    assert "where the liver looks largest" in page.inner_text("#prompt-chosen .instructions")
+    assert "where the brain looks" in page.inner_text("#prompt-chosen .instructions")
     rule = page.inner_text("#prompt-chosen .rule")
     assert "1 box on the axial plane" in rule and "largest cross-section" in rule
     assert page.locator("button[data-tool=prompt]").get_attribute("class") == "active"
@@ -93,7 +94,7 @@ def test_an_annotator_segments_edits_and_confirms(
     result = Result.objects.get(job=job)
 
     panel = page.inner_text("#result")
-    assert "DRAFT" in panel and "litemedsam" in panel and "liver-ct v1" in panel
+    assert "DRAFT" in panel and "litemedsam" in panel and "brain-ct v1" in panel
     assert page.is_visible("#draft-stamp")
     keep_screenshot(page, "overlay")
     viewport = page.locator("#viewport").bounding_box()

@@ -17,6 +17,7 @@ import pytest
 from scipy import ndimage
 
 from model.imaging.inv3 import DEBIAN_HEAD_CT, read_inv3
+from model.imaging.volume import closest_to_lps
 
 CRANIUM = DEBIAN_HEAD_CT
 APT_PACKAGE = "invesalius-examples"
@@ -41,7 +42,10 @@ def require_cranium() -> Path:
 
 
 def load_head_ct(path: Path) -> HeadCT:
-    volume = read_inv3(path)
+    """The volume as a viewer should show it (anterior at the top, patient right on the
+    screen's left), so that fixtures made from it are stored the way the importer stores the
+    demo and their orientation markers tell the truth."""
+    volume = closest_to_lps(read_inv3(path))
     col_mm, row_mm, slice_mm = volume.spacing
     return HeadCT(hu=volume.voxels, spacing_zyx=(slice_mm, row_mm, col_mm))
 
