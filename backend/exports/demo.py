@@ -35,7 +35,7 @@ from imaging.actions import do_ingest
 from imaging.models import Series
 from model.imaging import plan_series
 from model.imaging.nifti import read_nifti
-from model.imaging.reference_data import CT_LABELS, reference_dir
+from model.imaging.reference_data import CT_LABELS, ENTRY_OF_LABEL, reference_dir
 from prompts.models import PromptVersion, VersionState
 
 from .actions import do_import_reference
@@ -50,14 +50,6 @@ MASK_FILE = "example_seg_dicom.nii.gz"
 SOURCE = "TotalSegmentator 2.18.0"
 UID_SEED = "totalsegmentator-2.18.0/tests/reference_files/example_ct_dicom"
 
-ENTRY_OF_LABEL = {
-    "spleen": "spleen-ct", "kidney_right": "kidney-right-ct", "kidney_left": "kidney-left-ct",
-    "gallbladder": "gallbladder-ct", "liver": "liver-ct", "stomach": "stomach-ct",
-    "pancreas": "pancreas-ct", "adrenal_gland_right": "adrenal-gland-right-ct",
-    "adrenal_gland_left": "adrenal-gland-left-ct", "aorta": "aorta-ct",
-    "inferior_vena_cava": "inferior-vena-cava-ct",
-    "portal_vein_and_splenic_vein": "portal-splenic-veins-ct",
-}
 """TotalSegmentator v2 class names (:data:`CT_LABELS`) to the shipped library's entry keys."""
 
 

@@ -36,6 +36,16 @@ CT_LABELS = {
     "aorta": 52, "inferior_vena_cava": 63, "portal_vein_and_splenic_vein": 64,
 }
 
+# The prompt-library entry (prompt_library/structures/<key>.yaml) of each of those structures.
+ENTRY_OF_LABEL = {
+    "spleen": "spleen-ct", "kidney_right": "kidney-right-ct", "kidney_left": "kidney-left-ct",
+    "gallbladder": "gallbladder-ct", "liver": "liver-ct", "stomach": "stomach-ct",
+    "pancreas": "pancreas-ct", "adrenal_gland_right": "adrenal-gland-right-ct",
+    "adrenal_gland_left": "adrenal-gland-left-ct", "aorta": "aorta-ct",
+    "inferior_vena_cava": "inferior-vena-cava-ct",
+    "portal_vein_and_splenic_vein": "portal-splenic-veins-ct",
+}
+
 
 def default_root() -> Path:
     """Where setup puts the files: ``$MEDSAM_REFERENCE_DATA`` or ``<repo>/var/reference_data``."""

@@ -1,0 +1,207 @@
+"""3D accuracy of the shipped engines from the library's standard prompts, on a real abdominal CT.
+
+    .venv/bin/python bench/propagation_accuracy.py [--engines litemedsam,litemedsam-int8]
+        [--structures spleen,liver] [--jitter 3] [--seed 7] [--json out.json] [--smoke]
+
+Data: TotalSegmentator 2.18.0's ``example_ct_sm.nii.gz`` (122x101x30, 3 mm) and its reference
+masks ``example_seg.nii.gz`` (TotalSegmentator's own output, not manual ground truth), fetched
+at setup by ``scripts/bootstrap.sh`` into ``var/reference_data``. Both are turned the way the
+viewer shows them (anterior up, patient right on the left) before anything is prompted.
+
+For every one of the 12 abdominal structures whose library entry exists, and for each engine,
+one row:
+- **2D**: the ceiling of box chaining, the reference's tight box on every slice it covers;
+- **3D**: the entry's standard prompt (one box on the slice of largest cross-section, tight
+  on the reference) and the entry's propagation and post-processing options, as a job runs it;
+- **3D jit**: the same with the entry's placement tolerance applied to each box edge as seeded
+  uniform jitter, mean over ``--jitter`` draws;
+- **+1, +2**: after one and two corrective boxes, each the reference's box on the slice where
+  the previous 3D result is most wrong (among the slices the reference covers);
+- the seconds each takes (embeddings are cached per slice, as on a worker; the 2D column pays
+  for embedding every slice once).
+Means over the structures end the table. Deterministic for a given ``--seed``.
+
+--smoke: one structure on a 5-slice slab, the fp32 engine, one jitter draw (seconds). Exits non-zero when data
+is missing or a Dice is not a number in [0, 1].
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from model.engines.registry import get_engine  # noqa: E402
+from model.imaging.nifti import read_nifti  # noqa: E402
+from model.imaging.reference_data import (  # noqa: E402
+    CT_LABELS,
+    ENTRY_OF_LABEL,
+    available,
+    reference_dir,
+)
+from model.imaging.volume import Volume, closest_to_lps  # noqa: E402
+from model.postprocess import dice  # noqa: E402
+from model.preprocess import normalise_intensity  # noqa: E402
+from model.protocol import (  # noqa: E402
+    jittered,
+    key_slice,
+    reference_box,
+    segment_options,
+    standard_prompts,
+    worst_slice,
+)
+
+LIBRARY = ROOT / "prompt_library" / "structures"
+COLUMNS = ("2D", "3D", "3D jit", "+1", "+2")
+
+
+def load_case():
+    """(HU volume, label volume, spacing_zyx), both anterior-up."""
+    folder = reference_dir()
+    ct = closest_to_lps(read_nifti(folder / "example_ct_sm.nii.gz"))
+    seg = read_nifti(folder / "example_seg.nii.gz")
+    seg = closest_to_lps(Volume(seg.voxels, seg.affine, None, seg.orientation_known))
+    if not np.allclose(ct.affine, seg.affine, atol=1e-3):
+        raise SystemExit("the CT and its reference masks are not on one grid")
+    col_mm, row_mm, slice_mm = ct.spacing
+    return ct.voxels, np.rint(seg.voxels).astype(np.int32), (slice_mm, row_mm, col_mm)
+
+
+def entry(key: str) -> dict:
+    return yaml.safe_load((LIBRARY / f"{key}.yaml").read_text())
+
+
+def window_of(content: dict):
+    window = content.get("image", {}).get("window")
+    return (float(window["level"]), float(window["width"])) if window else None
+
+
+def ceiling_2d(engine, normalised: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    predicted = np.zeros(reference.shape, bool)
+    for index in np.flatnonzero(reference.reshape(len(reference), -1).any(axis=1)):
+        handle = engine.embed_slice(normalised[index])
+        predicted[index] = engine.predict_2d(handle, box=reference_box(reference[index])).mask
+    return predicted
+
+
+def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> dict:
+    window = window_of(content)
+    options = segment_options(content, spacing_zyx[0])
+    normalised = normalise_intensity(hu, "CT", window)
+    row: dict = {"dice": {}, "seconds": {}}
+
+    def timed(name, function):
+        started = time.perf_counter()
+        value = function()
+        row["seconds"][name] = time.perf_counter() - started
+        return value
+
+    def volume(prompts):
+        return engine.segment_volume(hu, spacing_zyx, prompts, window=window, modality="CT",
+                                     options=options)
+
+    row["dice"]["2D"] = dice(timed("2D", lambda: ceiling_2d(engine, normalised, reference)),
+                             reference)
+    prompts = standard_prompts(content, reference)
+    result = timed("3D", lambda: volume(prompts))
+    row["dice"]["3D"] = dice(result.mask, reference)
+    row["stop_reasons"] = result.stop_reasons
+
+    tolerance = float(content.get("interaction", {}).get("tolerance", {}).get("value", 0.0))
+    shape = reference.shape[1:]
+    draws = []
+    started = time.perf_counter()
+    for _ in range(jitter_draws):
+        moved = [(s, jittered(b, tolerance, spacing_zyx[1:], shape, rng)) for s, b in prompts]
+        draws.append(dice(volume(moved).mask, reference))
+    row["dice"]["3D jit"] = statistics.fmean(draws) if draws else float("nan")
+    row["seconds"]["3D jit"] = (time.perf_counter() - started) / max(1, jitter_draws)
+
+    corrected, mask = list(prompts), result.mask
+    for label in ("+1", "+2"):
+        index = worst_slice(mask, reference, exclude={s for s, _ in corrected})
+        if index is not None:
+            corrected.append((index, reference_box(reference[index])))
+            mask = timed(label, lambda: volume(corrected)).mask
+        else:
+            row["seconds"][label] = 0.0
+        row["dice"][label] = dice(mask, reference)
+    return row
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="litemedsam,litemedsam-int8")
+    parser.add_argument("--structures", default=",".join(CT_LABELS))
+    parser.add_argument("--jitter", type=int, default=3, help="jittered draws per structure")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--verbose", action="store_true", help="print why each run stopped")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.engines, args.structures, args.jitter = "litemedsam", "spleen", 1
+    if not available():
+        print(f"reference data missing under {reference_dir()}: run scripts/bootstrap.sh",
+              file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    hu, labels, spacing_zyx = load_case()
+    structures = [s for s in args.structures.split(",") if s]
+    unknown = [s for s in structures if s not in CT_LABELS]
+    if unknown:
+        parser.error(f"unknown structures {unknown}; choose from {sorted(CT_LABELS)}")
+    if args.smoke:  # a 5-slice slab around the structure's largest slice stands in for the CT
+        key = key_slice(labels == CT_LABELS[structures[0]])
+        slab = slice(max(0, key - 2), key + 3)
+        hu, labels = np.ascontiguousarray(hu[slab]), np.ascontiguousarray(labels[slab])
+
+    rows = []
+    header = f"{'structure':<30} {'engine':<16}" + "".join(f"{c:>8}" for c in COLUMNS)
+    print(header + "   seconds (2D / 3D / jit / +1 / +2)")
+    for engine_name in [e for e in args.engines.split(",") if e]:
+        engine = get_engine(engine_name)
+        rng = np.random.default_rng(args.seed)
+        for name in structures:
+            reference = labels == CT_LABELS[name]
+            if not reference.any():
+                print(f"{name:<30} {engine_name:<16} (absent from this volume)")
+                continue
+            content = entry(ENTRY_OF_LABEL[name])
+            row = measure(engine, hu, reference, spacing_zyx, content, args.jitter, rng)
+            row.update(structure=name, engine=engine_name)
+            rows.append(row)
+            seconds = " / ".join(f"{row['seconds'][c]:.1f}" for c in COLUMNS)
+            print(f"{name:<30} {engine_name:<16}"
+                  + "".join(f"{row['dice'][c]:>8.3f}" for c in COLUMNS) + f"   {seconds}")
+            if args.verbose:
+                print(f"{'':<48}stops: {row['stop_reasons']}")
+
+    for engine_name in [e for e in args.engines.split(",") if e]:
+        mine = [r for r in rows if r["engine"] == engine_name]
+        if mine:
+            means = {c: statistics.fmean(r["dice"][c] for r in mine) for c in COLUMNS}
+            print(f"{'mean of ' + str(len(mine)):<30} {engine_name:<16}"
+                  + "".join(f"{means[c]:>8.3f}" for c in COLUMNS))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    bad = [r for r in rows for c in COLUMNS if not 0.0 <= r["dice"][c] <= 1.0]
+    if bad or not rows:
+        print("a Dice is not in [0, 1], or nothing was measured", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""What a prompt-library entry asks of the engine, without Django: the propagation options
+it implies, and the standard prompt its interaction template describes, derived from a
+reference mask the way a clinician following the entry would place it.
+
+Used by the job runner (options) and by ``bench/propagation_accuracy.py`` (options, the
+standard prompt with the entry's placement tolerance as seeded jitter, and simulated
+corrective prompts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from model.engines.base import Box, SegmentOptions, SlicePrompt
+from model.postprocess import bounding_box
+
+
+def segment_options(content: Mapping[str, Any], slice_mm: float) -> SegmentOptions:
+    """The engine's options from the entry: 2D entries stay on the prompted slice; a 3D
+    entry's ``max_extent_mm`` bounds how far propagation runs from the key slice."""
+    post = content.get("postprocessing", {})
+    max_extent = content.get("propagation", {}).get("max_extent_mm")
+    if content.get("dimensions", 3) == 2:
+        max_distance = 0
+    elif max_extent:
+        max_distance = max(1, int(max_extent / slice_mm))
+    else:
+        max_distance = None
+    return SegmentOptions(
+        max_distance=max_distance,
+        largest_component=post.get("largest_component", False),
+        fill_holes=post.get("fill_holes", False),
+    )
+
+
+def key_slice(reference: np.ndarray) -> int:
+    """The slice of largest cross-section of a (slices, rows, cols) mask."""
+    areas = reference.reshape(reference.shape[0], -1).sum(axis=1)
+    if not areas.any():
+        raise ValueError("the reference mask is empty")
+    return int(areas.argmax())
+
+
+def reference_box(plane: np.ndarray) -> Box:
+    """The tight box (x0, y0, x1, y1) of a non-empty 2D mask."""
+    box = bounding_box(plane)
+    if box is None:
+        raise ValueError("the reference slice is empty")
+    return tuple(float(v) for v in box)
+
+
+def jittered(box: Box, tolerance_mm: float, spacing_yx: tuple[float, float],
+             shape: tuple[int, int], rng: np.random.Generator) -> Box:
+    """``box`` with each edge moved independently by up to ``tolerance_mm`` (uniform), as a
+    hand-drawn box within the entry's tolerance would be; kept inside the image and at
+    least one pixel wide."""
+    row_mm, col_mm = spacing_yx
+    dx, dy = tolerance_mm / col_mm, tolerance_mm / row_mm
+    x0, y0, x1, y1 = box
+    x0 += rng.uniform(-dx, dx)
+    x1 += rng.uniform(-dx, dx)
+    y0 += rng.uniform(-dy, dy)
+    y1 += rng.uniform(-dy, dy)
+    rows, cols = shape
+    x0, x1 = sorted((float(np.clip(x0, 0, cols - 1)), float(np.clip(x1, 0, cols - 1))))
+    y0, y1 = sorted((float(np.clip(y0, 0, rows - 1)), float(np.clip(y1, 0, rows - 1))))
+    return (x0, y0, max(x1, x0 + 1.0), max(y1, y0 + 1.0))
+
+
+def standard_prompts(content: Mapping[str, Any], reference: np.ndarray) -> list[SlicePrompt]:
+    """The prompt the entry asks for, placed exactly on the reference: one box on the slice
+    of largest cross-section (the interaction templates shipped today all ask for that)."""
+    interaction = content.get("interaction", {})
+    if interaction.get("tool", "box") != "box":
+        raise ValueError(f"unsupported interaction tool {interaction.get('tool')!r}")
+    key = key_slice(reference)
+    return [(key, reference_box(reference[key]))]
+
+
+def worst_slice(predicted: np.ndarray, reference: np.ndarray,
+                exclude: set[int] = frozenset()) -> int | None:
+    """The slice where the reference is present and the prediction is most wrong (voxels in
+    one but not the other), as a clinician scrolling the draft would pick it to correct."""
+    errors = (predicted.astype(bool) ^ reference.astype(bool)).reshape(len(reference), -1).sum(1)
+    present = reference.reshape(len(reference), -1).any(axis=1)
+    candidates = [i for i in np.flatnonzero(present) if int(i) not in exclude and errors[i] > 0]
+    if not candidates:
+        return None
+    return int(max(candidates, key=lambda i: errors[i]))
