@@ -45,26 +45,41 @@ def do_logout(request, reason: str = "") -> None:
         logout(request)
 
 
-def do_set_roles(actor: User, user: User, roles: list[str]) -> None:
+def do_set_roles(actor: User, user: User, roles: list[str], reason: str = "") -> None:
+    """Replace ``user``'s roles, as ``actor``, with the sets before and after in the trail.
+
+    Separation of duties: only a site administrator of the user's site changes roles, nobody
+    changes their own (``PermissionDenied``), and a combination holding a pair of
+    ``settings.ROLE_CONFLICTS`` is refused (``ValidationError`` naming the pair)."""
     from django.contrib.auth.models import Group
+    from django.core.exceptions import ValidationError
+
+    from .roles import check_role_combination
 
     if not actor.has_role("site_admin"):
         raise PermissionDenied("Only a site administrator can change roles.")
+    if user.pk == actor.pk:
+        raise PermissionDenied(
+            "Nobody may change their own roles (separation of duties); ask another site "
+            "administrator."
+        )
     if user.site_id != actor.site_id:
         raise PermissionDenied("You can only change the roles of users of your own site.")
+    roles = sorted(set(roles))
+    check_role_combination(roles)
     with transaction.atomic():
         old = sorted(user.groups.values_list("name", flat=True))
         groups = list(Group.objects.filter(name__in=roles))
         unknown = set(roles) - {g.name for g in groups}
         if unknown:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"roles": f"Unknown role(s): {', '.join(sorted(unknown))}"})
         user.groups.set(groups)
+        user.__dict__.pop("_role_names", None)
         record_event(
             action="user.set_roles",
             actor=actor,
             target=user,
             old={"roles": old},
-            new={"roles": sorted(roles)},
+            new={"roles": roles},
+            reason=reason,
         )

@@ -133,6 +133,14 @@ LOGIN_FAILURE_LIMIT = env_int("MEDSAM_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("MEDSAM_LOGIN_FAILURE_WINDOW", 15 * 60)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("MEDSAM_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 
+# Separation of duties: pairs of roles one person may not hold together (accounts.roles).
+# MEDSAM_ROLE_CONFLICTS="site_admin:auditor,prompt_admin:auditor" replaces the default.
+ROLE_CONFLICTS = [
+    tuple(pair.split(":", 1))
+    for pair in os.environ.get("MEDSAM_ROLE_CONFLICTS", "site_admin:auditor").split(",")
+    if ":" in pair
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

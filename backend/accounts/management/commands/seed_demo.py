@@ -48,6 +48,7 @@ class Command(BaseCommand):
                 record_event(
                     action="user.set_roles",
                     target=user,
+                    old={"roles": []},
                     new={"roles": sorted(r.value for r in roles)},
                     reason="demo user seeded",
                 )
