@@ -8,7 +8,7 @@ urlpatterns = [
     path("entries", api_views.EntryList.as_view(), name="entries"),
     path("entries.csv", api_views.export_csv, name="export-csv"),
     path("entries/<int:seq>", api_views.entry_detail, name="entry"),
-    path("objects/<str:object_type>/<str:object_id>", api_views.object_history,
+    path("objects/<str:object_type>/<path:object_id>", api_views.object_history,
          name="object-history"),
     path("verify", api_views.verify, name="verify"),
 ]
