@@ -32,6 +32,12 @@ def do_login(request, username: str, password: str) -> User:
         raise LoginRefused("The user name or password is not correct.")
     with transaction.atomic():
         login(request, user)
+        # The sign-in is the session's first activity: without it, a session that makes no
+        # request after signing in would start its idle clock only at its next request, and
+        # would not be logged off then however long it had been idle.
+        from .middleware import record_activity
+
+        record_activity(request)
         throttle.clear_failures(username)
         record_event(action="session.login", actor=user, target=user)
     return user

@@ -8,6 +8,11 @@ from django.urls import reverse
 SESSION_KEY = "last_activity"
 
 
+def record_activity(request) -> None:
+    """Note now as the session's last activity (every request, and the sign-in itself)."""
+    request.session[SESSION_KEY] = int(time.time())
+
+
 class InactivityLogoutMiddleware:
     """Ends an authenticated session after ``SESSION_IDLE_TIMEOUT_SECONDS`` without a request.
 
@@ -30,5 +35,5 @@ class InactivityLogoutMiddleware:
                         {"detail": "Session ended after inactivity; sign in again."}, status=401
                     )
                 return redirect(f"{reverse(settings.LOGIN_URL)}?idle=1")
-            request.session[SESSION_KEY] = now
+            record_activity(request)
         return self.get_response(request)
