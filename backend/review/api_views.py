@@ -146,7 +146,7 @@ def scope_from(user, values: dict) -> metrics.Scope:
         site_id=user.site_id, start=values.get("start"), end=values.get("end"),
         structure_key=values.get("structure", ""),
         prompt_version_id=values.get("prompt_version"),
-        annotator_id=values.get("annotator"), engine=values.get("engine", ""),
+        annotator_id=values.get("annotator"), engine=values.get("engine", ""), viewer=user,
     )
 
 

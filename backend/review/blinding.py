@@ -42,3 +42,24 @@ def blinded_results(user):
                 | Q(result__mask_versions__created_by=user))
     return (QAItem.objects.filter(site=user.site_id, state__in=OPEN_STATES)
             .exclude(produced).values("result"))
+
+
+def hide_blinded(queryset, user, path: str = "pk"):
+    """The one filter every queryset that shows a result, its mask, its author or its state
+    goes through: ``queryset`` less the rows leading (through ``path``) to a result blinded
+    to ``user`` by ``blinded_results``. ``path`` is ``pk`` for results, ``result`` for jobs,
+    mask versions and QA-free rows pointing at one result, ``results`` for export records (a
+    record naming any blinded result is hidden)."""
+    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)):
+        return queryset
+    return queryset.exclude(**{f"{path}__in": blinded_results(user)})
+
+
+def is_blinded(user, result) -> bool:
+    """Whether ``result`` (a Result or its id) is hidden from ``user`` outside the QA reading."""
+    pk = getattr(result, "pk", result)
+    return blinded_results(user).filter(result=pk).exists()
+
+
+BLINDED_MESSAGE = ("This result is in an open blinded QA reading; its mask, author and state "
+                   "are shown after the verdict. Open it from the review queue.")

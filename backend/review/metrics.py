@@ -34,10 +34,17 @@ class Scope:
     prompt_version_id: int | None = None
     annotator_id: int | None = None
     engine: str = ""
+    # Who looks: a reviewer's figures leave out the results blinded to them (an open QA
+    # reading), which the counts per annotator or period would otherwise give away.
+    viewer: object = None
 
 
 def scoped_results(scope: Scope, decided_only: bool = True):
     results = Result.objects.filter(series__study__patient__site=scope.site_id)
+    if scope.viewer is not None:
+        from .blinding import hide_blinded
+
+        results = hide_blinded(results, scope.viewer)
     if decided_only:
         results = results.filter(state__in=DECIDED)
     if scope.start:

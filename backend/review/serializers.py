@@ -6,6 +6,7 @@ import binascii
 from rest_framework import serializers
 
 from audit.serializers import SignatureSerializer
+from core.params import id_field
 
 from .blinding import disclosure
 from .metrics import DIMENSIONS, PERIODS
@@ -165,8 +166,8 @@ class MetricsQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
     structure = serializers.CharField(required=False, allow_blank=True)
-    prompt_version = serializers.IntegerField(required=False)
-    annotator = serializers.IntegerField(required=False)
+    prompt_version = id_field(required=False)
+    annotator = id_field(required=False)
     engine = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -210,7 +211,7 @@ class WatchSerializer(serializers.ModelSerializer):
 
 
 class WatchRequestSerializer(serializers.Serializer):
-    annotator = serializers.IntegerField(help_text="The user id of the annotator.")
+    annotator = id_field(help_text="The user id of the annotator.")
     reason = serializers.CharField(max_length=2000)
 
 
@@ -248,5 +249,5 @@ class ReportRequestSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     structure_key = serializers.CharField(required=False, allow_blank=True)
-    annotator = serializers.IntegerField(required=False, allow_null=True)
-    prompt_version = serializers.IntegerField(required=False, allow_null=True)
+    annotator = id_field(required=False, allow_null=True)
+    prompt_version = id_field(required=False, allow_null=True)

@@ -7,6 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.roles import Role
 from audit.signatures import SignatureRefused
+from core.params import parse_id
 
 from . import actions, metrics, plots
 from .blinding import disclosure
@@ -51,6 +53,15 @@ def for_roles(*roles):
         return guarded
 
     return decorate
+
+
+def _posted_id(request, name: str) -> int:
+    """The id posted as ``name``; a 404 naming it when it cannot name a row (a malformed or
+    out-of-range number must not reach the database as a 500)."""
+    number = parse_id(request.POST.get(name))
+    if number is None:
+        raise Http404(f"No {name} {str(request.POST.get(name, ''))[:40]!r}.")
+    return number
 
 
 def _refusal(request, problem) -> None:
@@ -131,7 +142,8 @@ def dashboard(request):
     group_by = values.get("group_by") or "prompt_version"
     period = values.get("period") or "month"
     scope = metrics.Scope(site_id=request.user.site_id, start=values.get("start"),
-                          end=values.get("end"), structure_key=values.get("structure", ""))
+                          end=values.get("end"), structure_key=values.get("structure", ""),
+                          viewer=request.user)
     groups = metrics.compute(scope, group_by, period)
     periods = metrics.compute(scope, "period", period)
     title = group_by.replace("_", " ")
@@ -150,7 +162,7 @@ def dashboard(request):
 @for_roles(Role.PROMPT_ADMIN, Role.AUDITOR)
 def alerts(request):
     if request.method == "POST":
-        alert = get_object_or_404(PromptVersionAlert, pk=request.POST.get("alert"),
+        alert = get_object_or_404(PromptVersionAlert, pk=_posted_id(request, "alert"),
                                   site=request.user.site_id)
         try:
             actions.do_acknowledge_alert(request.user, alert, request.POST.get("note", ""))
@@ -189,7 +201,8 @@ def policy(request):
                                                watch_form.cleaned_data["reason"])
                     return redirect("review:policy")
             elif request.POST.get("action") == "unwatch":
-                annotator = get_object_or_404(User, pk=request.POST.get("annotator"))
+                annotator = get_object_or_404(User, pk=_posted_id(request, "annotator"),
+                                              site=site)
                 actions.do_unwatch_annotator(request.user, site, annotator,
                                              request.POST.get("reason", ""))
                 return redirect("review:policy")
