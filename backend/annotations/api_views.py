@@ -77,6 +77,11 @@ class JobViewSet(
     def get_queryset(self):
         jobs = site_filter(Job.objects.select_related("created_by", "series", "result"),
                            self.request.user)
+        # A job names who ran it and the state of its result: hidden, with the result,
+        # while that result is in a blinded QA reading of this user (review.blinding).
+        from review.blinding import hide_blinded
+
+        jobs = hide_blinded(jobs, self.request.user, "result")
         params = self.request.query_params
         if (study := id_param(params, "study")) is not None:
             jobs = jobs.filter(series__study_id=study)

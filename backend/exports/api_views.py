@@ -1,7 +1,9 @@
 """Exports and reference masks API. Views are thin: the work is in :mod:`exports.actions`.
 
 An unconfirmed result is refused with 403 and the reason; results and series of another
-site are not found (404).
+site, and results in an open blinded QA reading (``review.blinding``), are not found (404).
+An export writes an export record and audit entries, so it is a POST (CSRF-protected for a
+browser session); reading the list of exports or a comparison is a GET.
 """
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -18,6 +20,8 @@ from accounts.permissions import HasRole
 from annotations.api_views import site_filter
 from annotations.models import Result
 from audit.trail import record_event
+from core.params import id_param, int_param, parse_id
+from review.blinding import hide_blinded
 
 from . import actions
 from .comparison import compare_result
@@ -33,15 +37,21 @@ from .serializers import (
 )
 
 CanExport = HasRole.of(*EXPORTING_ROLES)
-FILE_RESPONSE = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
+SEG_RESPONSE = {(200, "application/dicom"): OpenApiTypes.BINARY}
+NIFTI_RESPONSE = {(200, "application/gzip"): OpenApiTypes.BINARY}
 
 
 def site_results(user, ids) -> list[Result]:
-    """The results with these ids in the given order; 404 for any not of the user's site."""
-    found = site_filter(
+    """The results with these ids in the given order; 404 for any not of the user's site or
+    blinded to the user (an open QA reading), and for an id that cannot name a row."""
+    for raw in ids:
+        if parse_id(raw) is None:
+            raise NotFound(f"No result {str(raw)[:40]} at your site.")
+    ids = [int(i) for i in ids]
+    found = hide_blinded(site_filter(
         Result.objects.select_related("series__study__patient", "prompt_version", "signature",
                                       "final_version", "decided_by", "job"), user,
-    ).in_bulk(ids)
+    ), user).in_bulk(ids)
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"No result {missing[0]} at your site.")
@@ -64,33 +74,30 @@ def refused_as_400(run):
         raise ValidationError({"detail": str(exc)}) from None
 
 
-def _ids(text: str) -> list[int]:
-    try:
-        ids = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ValidationError({"results": "Give result ids separated by commas."}) from None
-    if any(not 0 < i < 2**63 for i in ids):
-        raise ValidationError({"results": "Result ids are positive 64-bit numbers."})
-    return ids
+def _seg_request(request) -> SegRequestSerializer:
+    """``{results, type}`` from a JSON body or a form (``results`` repeated or comma-separated);
+    a 400 naming the field when it is malformed."""
+    body = request.data
+    if hasattr(body, "getlist"):
+        parts = [part for value in body.getlist("results") for part in str(value).split(",")]
+        body = {"results": [p.strip() for p in parts if p.strip()],
+                "type": body.get("type", SegType.BINARY.value)}
+    elif isinstance(body, dict) and isinstance(body.get("type"), str):
+        body = {**body, "type": body["type"].upper()}
+    data = SegRequestSerializer(data=body)
+    data.is_valid(raise_exception=True)
+    return data
 
 
 class SegDownloadView(APIView):
-    """GET a DICOM SEG of confirmed results of one series (``results=1,2``)."""
+    """POST ``{results, type}``: a DICOM SEG of confirmed results of one series, handed out
+    (an export record and an audit entry per result are written, hence a POST)."""
 
     permission_classes = [CanExport]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("results", str, required=True,
-                                     description="comma-separated result ids"),
-                    OpenApiParameter("type", str, enum=[t.value for t in SegType])],
-        responses=FILE_RESPONSE,
-    )
-    def get(self, request):
-        data = SegRequestSerializer(data={
-            "results": _ids(request.query_params.get("results", "")),
-            "type": request.query_params.get("type", SegType.BINARY.value).upper(),
-        })
-        data.is_valid(raise_exception=True)
+    @extend_schema(request=SegRequestSerializer, responses=SEG_RESPONSE)
+    def post(self, request):
+        data = _seg_request(request)
         results = site_results(request.user, data.validated_data["results"])
         seg_type = SegType(data.validated_data["type"])
         return refused_as_400(lambda: file_response(
@@ -113,12 +120,13 @@ class SegPushView(APIView):
 
 
 class NiftiDownloadView(APIView):
-    """GET the confirmed mask of one result as .nii.gz with the series' affine."""
+    """POST: the confirmed mask of one result as .nii.gz with the series' affine (an export
+    record and an audit entry are written, hence a POST)."""
 
     permission_classes = [CanExport]
 
-    @extend_schema(responses=FILE_RESPONSE)
-    def get(self, request, pk: int):
+    @extend_schema(request=None, responses=NIFTI_RESPONSE)
+    def post(self, request, pk: int):
         result = site_results(request.user, [pk])[0]
         return refused_as_400(lambda: file_response(
             actions.do_export_nifti(request.user, result)))
@@ -131,10 +139,11 @@ class ExportListView(ListAPIView):
     serializer_class = ExportRecordSerializer
 
     def get_queryset(self):
-        exports = site_filter(ExportRecord.objects.select_related("created_by")
-                              .prefetch_related("results"), self.request.user)
-        if self.request.query_params.get("result"):
-            exports = exports.filter(results=self.request.query_params["result"])
+        user = self.request.user
+        exports = hide_blinded(site_filter(ExportRecord.objects.select_related("created_by")
+                                           .prefetch_related("results"), user), user, "results")
+        if (result := id_param(self.request.query_params, "result")) is not None:
+            exports = exports.filter(results=result)
         return exports
 
     @extend_schema(parameters=[OpenApiParameter("result", int)])
@@ -153,8 +162,8 @@ class ReferenceListView(APIView):
     def get(self, request):
         references = site_filter(ReferenceMask.objects.select_related("imported_by"),
                                  request.user)
-        if request.query_params.get("series"):
-            references = references.filter(series_id=request.query_params["series"])
+        if (series := id_param(request.query_params, "series")) is not None:
+            references = references.filter(series_id=series)
         return Response(ReferenceMaskSerializer(references, many=True).data)
 
     @extend_schema(request={"multipart/form-data": ReferenceUploadSerializer},
@@ -199,11 +208,9 @@ class ResultComparisonView(APIView):
         responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         result = site_results(request.user, [pk])[0]
-        raw = request.query_params.get("version")
-        if raw is not None and not raw.isdigit():
-            raise ValidationError({"version": "Give a mask version number, e.g. version=2."})
+        number = int_param(request.query_params, "version", minimum=1, maximum=2**31 - 1)
         try:
-            comparison = compare_result(result, int(raw) if raw is not None else None)
+            comparison = compare_result(result, number)
         except LookupError as error:
             raise ValidationError({"version": str(error)}) from None
         if comparison is None:

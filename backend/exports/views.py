@@ -1,5 +1,9 @@
 """Server-rendered export pages: a result's exports (SEG download or PACS push, NIfTI), and a
-series' reference masks with a SEG upload. The viewer's own buttons use the API."""
+series' reference masks with a SEG upload. The viewer's own buttons use the API.
+
+Every export writes an export record and audit entries, so it answers POST only (a form
+with the CSRF token in its body); the page itself is a GET that writes nothing. A result in
+an open blinded QA reading is refused (``review.blinding``), as everywhere else."""
 from functools import wraps
 
 from django.contrib import messages
@@ -12,8 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotations.api_views import site_filter
 from annotations.models import Result, ResultState
+from core.params import parse_id
 from imaging.models import Series
 from imaging.pacs import PacsUnavailable
+from review.blinding import BLINDED_MESSAGE, hide_blinded, is_blinded
 
 from . import actions
 from .api_views import file_response
@@ -37,18 +43,23 @@ def exporters_only(view):
 
 
 def _site_result(user, pk: int) -> Result:
+    if parse_id(pk) is None:
+        raise Http404("No such result at your site.")
     result = site_filter(Result.objects.select_related(
         "series__study__patient", "prompt_version", "signature", "final_version", "decided_by",
         "job"), user).filter(pk=pk).first()
     if result is None:
         raise Http404("No such result at your site.")
+    if is_blinded(user, result):
+        raise PermissionDenied(BLINDED_MESSAGE)
     return result
 
 
 def _chosen(request, pk: int) -> tuple[list[Result], SegType]:
     """The result of the page plus the other results ticked on it, and the SEG type."""
-    source = request.POST if request.method == "POST" else request.GET
-    ids = [pk] + [int(v) for v in source.getlist("with") if v.isdigit() and int(v) != pk]
+    source = request.POST
+    ticked = [parse_id(v) for v in source.getlist("with")]
+    ids = [pk] + list(dict.fromkeys(i for i in ticked if i is not None and i != pk))
     seg_type = SegType.LABELMAP if source.get("type") == SegType.LABELMAP else SegType.BINARY
     return [_site_result(request.user, i) for i in ids], seg_type
 
@@ -57,14 +68,15 @@ def _chosen(request, pk: int) -> tuple[list[Result], SegType]:
 @require_GET
 def result_exports(request, pk: int):
     result = _site_result(request.user, pk)
-    others = site_filter(Result.objects.filter(series=result.series,
-                                               state=ResultState.CONFIRMED)
-                         .exclude(pk=pk).select_related("prompt_version"), request.user)
+    others = hide_blinded(site_filter(
+        Result.objects.filter(series=result.series, state=ResultState.CONFIRMED)
+        .exclude(pk=pk).select_related("prompt_version"), request.user), request.user)
     context = {
         "result": result,
         "confirmed": result.state == ResultState.CONFIRMED,
         "others": others,
-        "exports": result.exports.select_related("created_by")[:20],
+        "exports": hide_blinded(result.exports.select_related("created_by"), request.user,
+                                "results")[:20],
         "comparison": compare_result(result),
         "seg_types": [t.value for t in SegType],
     }
@@ -72,7 +84,7 @@ def result_exports(request, pk: int):
 
 
 @exporters_only
-@require_GET
+@require_POST
 def download_seg(request, pk: int):
     results, seg_type = _chosen(request, pk)
     try:
@@ -96,7 +108,7 @@ def push_seg(request, pk: int):
 
 
 @exporters_only
-@require_GET
+@require_POST
 def download_nifti(request, pk: int):
     try:
         return file_response(actions.do_export_nifti(request.user, _site_result(request.user,

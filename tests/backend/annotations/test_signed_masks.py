@@ -56,9 +56,9 @@ def test_an_export_of_a_rewritten_mask_is_refused_with_the_reason(
         confirmed, behind_the_triggers, api_as, export):
     client = api_as("annotator")
     url = (f"/api/v1/exports/results/{confirmed.pk}/nifti" if export == "nifti"
-           else f"/api/v1/exports/seg?results={confirmed.pk}")
+           else "/api/v1/exports/seg")
     rewrite_mask(confirmed.final_version, behind_the_triggers)
-    response = client.get(url)
+    response = client.post(url, {"results": [confirmed.pk]}, format="json")
     assert response.status_code == 403
     detail = response.json()["detail"]
     assert "does not verify against the signature of Dr. Annotator Owner" in detail

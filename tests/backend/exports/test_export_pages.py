@@ -5,6 +5,7 @@ import pydicom
 import pytest
 
 from exports.models import ExportRecord, ReferenceMask
+from review.models import QAItem
 from tests.backend.exports.conftest import box_mask
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,9 @@ def test_the_page_downloads_one_seg_with_the_ticked_structures(head_series, make
                                                                browser_as):
     left = make_result(head_series, "kidney-left-ct", LEFT)
     right = make_result(head_series, "kidney-right-ct", RIGHT)
-    response = browser_as("reviewer").get(f"/exports/results/{left.pk}/seg",
-                                          {"with": [right.pk], "type": "BINARY"})
+    QAItem.objects.update(state="agreed")  # open QA readings would blind the reviewer
+    response = browser_as("reviewer").post(f"/exports/results/{left.pk}/seg",
+                                           {"with": [right.pk], "type": "BINARY"})
     assert response.status_code == 200
     seg = pydicom.dcmread(io.BytesIO(response.content))
     assert [s.SegmentLabel for s in seg.SegmentSequence] == ["Left kidney", "Right kidney"]
@@ -44,8 +46,8 @@ def test_a_draft_page_says_why_and_offers_no_download(head_series, make_result, 
     html = client.get(f"/exports/results/{draft.pk}/").content.decode()
     assert "only confirmed results can be exported" in html
     assert "Download DICOM SEG" not in html
-    assert client.get(f"/exports/results/{draft.pk}/seg").status_code == 403
-    assert client.get(f"/exports/results/{draft.pk}/nifti").status_code == 403
+    assert client.post(f"/exports/results/{draft.pk}/seg").status_code == 403
+    assert client.post(f"/exports/results/{draft.pk}/nifti").status_code == 403
     assert not ExportRecord.objects.exists()
 
 
@@ -60,8 +62,9 @@ def test_a_failed_push_is_reported_on_the_page(settings, head_series, make_resul
 def test_a_seg_uploaded_on_the_references_page_becomes_a_reference(head_series, make_result,
                                                                    browser_as):
     left = make_result(head_series, "kidney-left-ct", LEFT)
+    QAItem.objects.update(state="agreed")  # open QA readings would blind the reviewer
     client = browser_as("reviewer")
-    seg = client.get(f"/exports/results/{left.pk}/seg").content
+    seg = client.post(f"/exports/results/{left.pk}/seg").content
     upload = io.BytesIO(seg)
     upload.name = "expert.dcm"
     response = client.post(f"/exports/series/{head_series.pk}/references/", {"file": upload},

@@ -9,6 +9,7 @@ import pytest
 
 from audit.models import AuditEntry
 from imaging.models import Instance
+from review.models import QAItem
 from tests.backend.exports.conftest import box_mask
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def nifti_of(response) -> nib.Nifti1Image:
 
 def test_the_nifti_overlays_the_source_images(head_series, make_result, api_as):
     result = make_result(head_series, "liver-ct", MASK)
-    response = api_as("annotator").get(f"/api/v1/exports/results/{result.pk}/nifti")
+    response = api_as("annotator").post(f"/api/v1/exports/results/{result.pk}/nifti")
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.nii.gz"')
     image = nifti_of(response)
@@ -51,11 +52,13 @@ def test_the_nifti_overlays_the_source_images(head_series, make_result, api_as):
 
 def test_the_nifti_export_is_audited_and_a_draft_is_refused(head_series, make_result, api_as):
     draft = make_result(head_series, "liver-ct", MASK, confirm=False)
-    refused = api_as("annotator").get(f"/api/v1/exports/results/{draft.pk}/nifti")
+    refused = api_as("annotator").post(f"/api/v1/exports/results/{draft.pk}/nifti")
     assert refused.status_code == 403
     assert "Only confirmed results can be exported" in refused.json()["detail"]
     confirmed = make_result(head_series, "kidney-left-ct", MASK)
-    api_as("reviewer").get(f"/api/v1/exports/results/{confirmed.pk}/nifti")
+    # Its QA reading is over: an open one would hide it from the reviewer (blinding).
+    QAItem.objects.filter(result=confirmed).update(state="agreed")
+    api_as("reviewer").post(f"/api/v1/exports/results/{confirmed.pk}/nifti")
     entry = AuditEntry.objects.get(action="result.export")
     assert entry.new_values["format"] == "nifti"
     assert entry.actor_username == "reviewer_owner"

@@ -21,8 +21,8 @@ SHIFTED = box_mask(slice(100, 140), slice(160, 200), slice(0, 3))
 
 
 def seg_bytes(api_as, results) -> bytes:
-    ids = ",".join(str(r.pk) for r in results)
-    response = api_as("annotator").get("/api/v1/exports/seg", {"results": ids})
+    response = api_as("annotator").post("/api/v1/exports/seg",
+                                        {"results": [r.pk for r in results]}, format="json")
     assert response.status_code == 200
     return response.content
 

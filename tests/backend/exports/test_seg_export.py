@@ -30,8 +30,9 @@ def source_uids_in_volume_order(series) -> list[str]:
 
 
 def download(client, results, seg_type="BINARY"):
-    ids = ",".join(str(r.pk) for r in results)
-    return client.get("/api/v1/exports/seg", {"results": ids, "type": seg_type})
+    """An export writes a record and audit entries: a POST."""
+    return client.post("/api/v1/exports/seg", {"results": [r.pk for r in results],
+                                               "type": seg_type}, format="json")
 
 
 def stored_mask(result):
@@ -104,7 +105,7 @@ def test_left_and_right_keep_their_laterality_and_algorithm_type(kidneys, api_as
 
 def test_it_names_the_engine_weights_prompt_version_and_the_confirming_clinician(
         kidneys, library, api_as):
-    seg = pydicom.dcmread(io.BytesIO(download(api_as("reviewer"), kidneys).content))
+    seg = pydicom.dcmread(io.BytesIO(download(api_as("annotator_member"), kidneys).content))
     assert seg.ContentCreatorName == "Dr. Annotator Owner^"
     algorithm = segment_by_label(seg, "Left kidney").SegmentationAlgorithmIdentificationSequence[0]
     assert algorithm.AlgorithmName == "litemedsam"
@@ -124,7 +125,7 @@ def test_a_draft_is_refused_with_403_and_nothing_is_exported(head_series, make_r
     assert "Only confirmed results can be exported" in response.json()["detail"]
     assert not ExportRecord.objects.exists()
     assert not AuditEntry.objects.filter(action="result.export").exists()
-    nifti = api_as("annotator").get(f"/api/v1/exports/results/{draft.pk}/nifti")
+    nifti = api_as("annotator").post(f"/api/v1/exports/results/{draft.pk}/nifti")
     assert nifti.status_code == 403
 
 
