@@ -1,5 +1,6 @@
 """Production: safe by default. Every secret and host comes from the environment."""
 import os
+import secrets
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,3 +39,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False
+
+# /metrics is never open in production: without MEDSAM_METRICS_TOKEN it is locked with a
+# random token no one knows, so every scrape is refused (401, "metrics need the scrape
+# token") until the operator sets one for the scraper.
+METRICS_TOKEN = METRICS_TOKEN or secrets.token_urlsafe(48)  # noqa: F405
