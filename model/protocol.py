@@ -45,11 +45,13 @@ def key_slice(reference: np.ndarray) -> int:
 
 
 def reference_box(plane: np.ndarray) -> Box:
-    """The tight box (x0, y0, x1, y1) of a non-empty 2D mask."""
+    """The tight box (x0, y0, x1, y1) of a non-empty 2D mask, at least one pixel wide and
+    high (a structure one pixel across still gets a box the engine accepts)."""
     box = bounding_box(plane)
     if box is None:
         raise ValueError("the reference slice is empty")
-    return tuple(float(v) for v in box)
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return (x0, y0, max(x1, x0 + 1.0), max(y1, y0 + 1.0))
 
 
 def jittered(box: Box, tolerance_mm: float, spacing_yx: tuple[float, float],
