@@ -18,7 +18,7 @@ from audit.trail import record_event
 from .geometry import GeometryError, validate_geometry
 from .models import Job, JobStatus, JobTransition
 from .models.jobs import LIVE
-from .series_shape import SeriesNotUsable, series_shape
+from .series_shape import SeriesNotUsable, series_digest, series_shape
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def do_submit_job(actor, series, prompt_version, geometry) -> tuple[Job, bool]:
                 queue=queue,
                 geometry={"prompts": [p.as_json() for p in prompts]},
                 input_key=key,
+                series_digest=series_digest(series),
                 created_by=actor,
                 progress_total=shape[0] if content.get("dimensions", 3) == 3 else 1,
                 max_attempts=settings.JOB_MAX_ATTEMPTS,
@@ -296,3 +297,57 @@ def requeue_orphans() -> list[int]:
     for job_id in ids:
         publish(job_id)
     return ids
+
+
+# --- results: ownership ---------------------------------------------------------------------
+
+
+def do_reassign_result(actor, result, new_owner, reason: str):
+    """Hand an unconfirmed draft to another annotator of its site. The draft's owner may hand
+    it on; a site admin of the site may reassign any draft. Audited with the owners before
+    and after, and the reason; recorded as a transition row (the state does not change)."""
+    from .models import Result, ResultTransition
+    from .models.results import UNCONFIRMED
+
+    reason = (reason or "").strip()
+    site_id = result.series.study.patient.site_id
+    if site_id != actor.site_id:
+        raise PermissionDenied("This result belongs to another site.")
+    is_admin = actor.has_role(Role.SITE_ADMIN)
+    if not reason:
+        raise ValidationError({"reason": "Say why the draft changes hands."})
+    if new_owner is None:
+        raise ValidationError({"owner": "Name the annotator who takes the draft over."})
+    if new_owner.site_id != site_id or not new_owner.is_active:
+        raise ValidationError({"owner": "The new owner must be an active user of this site."})
+    if not new_owner.has_role(Role.ANNOTATOR):
+        raise ValidationError({"owner": f"{new_owner.get_printed_name()} is not an annotator; "
+                               "only annotators own drafts."})
+    with transaction.atomic():
+        locked = Result.objects.select_for_update().select_related("owner").get(pk=result.pk)
+        if not is_admin and locked.owner_id != actor.pk:
+            raise PermissionDenied("Only the draft's owner or a site admin reassigns it.")
+        if locked.state not in UNCONFIRMED:
+            raise ValidationError({"state": f"This result is {locked.get_state_display().lower()}"
+                                   "; only drafts change hands."})
+        if locked.owner_id == new_owner.pk:
+            raise ValidationError({"owner": f"{new_owner.get_printed_name()} already owns this "
+                                   "draft."})
+        before = locked.owner
+        ResultTransition.objects.create(
+            result=locked, from_state=locked.state, to_state=locked.state, at=timezone.now(),
+            actor=actor,
+            reason=f"reassigned from {before.get_printed_name() if before else 'nobody'} to "
+            f"{new_owner.get_printed_name()}: {reason}",
+        )
+        Result.objects.filter(pk=locked.pk).update(owner=new_owner)
+        record_event(
+            action="result.reassign",
+            actor=actor,
+            target=locked,
+            old={"owner": before.pk if before else None,
+                 "owner_name": before.get_printed_name() if before else None},
+            new={"owner": new_owner.pk, "owner_name": new_owner.get_printed_name()},
+            reason=reason,
+        )
+    return Result.objects.get(pk=result.pk)

@@ -13,9 +13,9 @@ from accounts.roles import Role
 from audit.signatures import SignatureRefused
 from audit.trail import record_event
 
-from .actions import do_cancel_job, do_submit_job
+from .actions import do_cancel_job, do_reassign_result, do_submit_job
 from .confirmation import (
-    StaleVersion,
+    Conflict,
     decode_upload,
     do_confirm_result,
     do_reject_result,
@@ -30,6 +30,7 @@ from .serializers import (
     JobDetailSerializer,
     JobSerializer,
     MaskVersionSerializer,
+    ReassignSerializer,
     ResultSerializer,
 )
 
@@ -137,12 +138,14 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_permissions(self):
         if self.action in ("edit", "confirm", "reject"):
             return [HasRole.of(Role.ANNOTATOR)()]
+        if self.action == "reassign":
+            return [HasRole.of(Role.ANNOTATOR, Role.SITE_ADMIN)()]
         return [CanSeeResults()]
 
     def get_queryset(self):
         results = site_filter(
             Result.objects.select_related(
-                "job", "prompt_version", "signature", "final_version"
+                "job", "prompt_version", "signature", "final_version", "owner"
             ).prefetch_related("mask_versions__created_by", "transitions__actor"),
             self.request.user,
         )
@@ -198,8 +201,8 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             version = do_save_edit(request.user, result, data.validated_data["base_version"],
                                    mask, data.validated_data.get("note", ""))
-        except StaleVersion as stale:
-            return Response(stale.message_dict, status=status.HTTP_409_CONFLICT)
+        except Conflict as conflict:
+            return Response(conflict.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(MaskVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request, decide):
@@ -207,13 +210,16 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        extra = {}
+        if values.get("supersedes") is not None:
+            extra["supersedes"] = values["supersedes"]
         try:
             decided = decide(request.user, result, values["version"], values["password"],
-                             values.get("reason", ""))
+                             values.get("reason", ""), **extra)
         except SignatureRefused as refused:
             return Response({"password": [str(refused)]}, status=status.HTTP_403_FORBIDDEN)
-        except StaleVersion as stale:
-            return Response(stale.message_dict, status=status.HTTP_409_CONFLICT)
+        except Conflict as conflict:
+            return Response(conflict.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(ResultSerializer(self.get_queryset().get(pk=decided.pk)).data)
 
     @extend_schema(request=DecisionSerializer, responses={200: ResultSerializer})
@@ -226,4 +232,25 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject the result with a reason: an electronic signature (password)."""
+        if request.data.get("supersedes") not in (None, ""):
+            return Response({"supersedes": ["Only a confirmation supersedes a result."]},
+                            status=status.HTTP_400_BAD_REQUEST)
         return self._decide(request, do_reject_result)
+
+    @extend_schema(request=ReassignSerializer, responses={200: ResultSerializer})
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """Hand an unconfirmed draft to another annotator of the site (its owner, or a site
+        admin); audited with the owners before and after and the reason."""
+        from accounts.models import User
+
+        result = self.get_object()
+        data = ReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new_owner = User.objects.filter(pk=data.validated_data["owner"]).first()
+        if new_owner is None or new_owner.site_id != request.user.site_id:
+            return Response({"owner": ["No user of this site has that id."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        reassigned = do_reassign_result(request.user, result, new_owner,
+                                        data.validated_data["reason"])
+        return Response(ResultSerializer(self.get_queryset().get(pk=reassigned.pk)).data)

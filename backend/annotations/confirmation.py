@@ -1,9 +1,15 @@
 """The clinician's side of a result: save an edit as a new mask version, confirm it with an
 electronic signature, or reject it with a reason and a signature. Nothing counts as final,
-and nothing is exported, before a confirmation (DESIGN.md section 9)."""
+and nothing is exported, before a confirmation (DESIGN.md section 9).
+
+Only the draft's owner (``Result.owner``: the job's requester, or whom an audited
+reassignment named) edits, confirms or rejects it. A stale result (the series changed under
+it, ``annotations.staleness``) cannot be edited or confirmed. One result per series and
+structure is confirmed: confirming another is refused unless it explicitly supersedes the
+confirmed one (``supersedes``: its id, with a reason)."""
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -17,8 +23,20 @@ from .models.results import UNCONFIRMED
 from .signals import result_decided
 
 
-class StaleVersion(ValidationError):
+class Conflict(ValidationError):
+    """The request is well formed but conflicts with the current state (HTTP 409)."""
+
+
+class StaleVersion(Conflict):
     """The user worked on a version that is no longer the latest."""
+
+
+class StaleSeries(Conflict):
+    """The series changed after the result was made on it."""
+
+
+class AlreadyConfirmed(Conflict):
+    """Another result of the same series and structure is confirmed."""
 
 
 def _check_annotator(actor, result: Result) -> None:
@@ -28,13 +46,31 @@ def _check_annotator(actor, result: Result) -> None:
         raise PermissionDenied("This result belongs to another site.")
 
 
-def _open_result(result: Result, base_version: int) -> MaskVersion:
-    """Lock the result; refuse when it is decided or the user's version is not the latest."""
-    result = Result.objects.select_for_update().get(pk=result.pk)
+def check_owner(actor, result: Result) -> None:
+    """Only the draft's owner edits, confirms or rejects it."""
+    if result.owner_id is not None and result.owner_id != actor.pk:
+        raise PermissionDenied(
+            f"This draft belongs to {result.owner.get_printed_name()}; only its owner may edit, "
+            "confirm or reject it. A site admin can reassign it."
+        )
+
+
+def _open_result(result: Result, base_version: int, actor=None, *, allow_stale: bool = False
+                 ) -> MaskVersion:
+    """Lock the result; refuse when it is decided, not the actor's, stale (unless
+    ``allow_stale``), or the user's version is not the latest."""
+    result = Result.objects.select_for_update().select_related("owner", "job").get(pk=result.pk)
     if result.state not in UNCONFIRMED:
         raise ValidationError(
             {"state": f"This result is {result.get_state_display().lower()}; it cannot change."}
         )
+    if actor is not None:
+        check_owner(actor, result)
+    if not allow_stale:
+        from .staleness import stale_reason
+
+        if reason := stale_reason(result):
+            raise StaleSeries({"series": [reason]})
     latest = result.mask_versions.order_by("-number").first()
     if latest.number != base_version:
         raise StaleVersion(
@@ -76,7 +112,7 @@ def do_save_edit(actor, result: Result, base_version: int, mask: np.ndarray, not
     """Save the clinician's edited mask as a new immutable version of the result."""
     _check_annotator(actor, result)
     with transaction.atomic():
-        latest = _open_result(result, base_version)
+        latest = _open_result(result, base_version, actor)
         if list(mask.shape) != list(latest.shape):
             raise ValidationError(
                 {"data": f"The mask has shape {list(mask.shape)}; the series needs "
@@ -122,42 +158,111 @@ def _volume_ml(result: Result, count: int) -> float:
     return round(count * float(np.prod(spacing)) / 1000.0, 3)
 
 
+def _confirmed_other(result: Result, lock: bool = False) -> Result | None:
+    others = Result.objects.filter(
+        series_id=result.series_id, structure_key=result.structure_key,
+        state=ResultState.CONFIRMED,
+    ).exclude(pk=result.pk)
+    return (others.select_for_update() if lock else others).first()
+
+
+def _check_supersedes(result: Result, supersedes: int | None, reason: str,
+                      lock: bool = False) -> Result | None:
+    """The confirmed result this confirmation replaces (None when there is none); refuse
+    when one exists and ``supersedes`` does not name it, or names one that is not there."""
+    other = _confirmed_other(result, lock)
+    if other is None:
+        if supersedes is not None:
+            raise ValidationError(
+                {"supersedes": f"Result {supersedes} is not a confirmed result of this series "
+                 "and structure; there is nothing to supersede."})
+        return None
+    if supersedes != other.pk:
+        raise AlreadyConfirmed(
+            {"supersedes": [f"Result {other.pk} of this series and structure is already "
+             "confirmed. To replace it, confirm with supersedes set to its id and a reason."]})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": f"Say why this result supersedes the confirmed "
+                               f"result {other.pk}."})
+    return other
+
+
+def _supersede(old: Result, new: Result, actor, reason: str) -> None:
+    ResultTransition.objects.create(
+        result=old, from_state=old.state, to_state=ResultState.SUPERSEDED, at=timezone.now(),
+        actor=actor, mask_version=old.final_version.number if old.final_version else None,
+        reason=f"superseded by result {new.pk}: {reason}",
+    )
+    Result.objects.filter(pk=old.pk).update(state=ResultState.SUPERSEDED, superseded_by=new)
+    record_event(
+        action="result.supersede",
+        actor=actor,
+        target=old,
+        old={"state": old.state},
+        new={"state": ResultState.SUPERSEDED, "superseded_by": new.pk},
+        reason=reason,
+        versions=_versions(old),
+    )
+
+
 def _decide(actor, result: Result, version_number: int, password: str, state: str,
-            meaning: Meaning, reason: str) -> Result:
+            meaning: Meaning, reason: str, supersedes: int | None = None) -> Result:
     _check_annotator(actor, result)
+    confirming = state == ResultState.CONFIRMED
+    if not confirming and supersedes is not None:
+        raise ValidationError({"supersedes": "Only a confirmation supersedes a result."})
     with transaction.atomic():
-        latest = _open_result(result, version_number)
+        # A stale result can still be rejected: that is how it is disposed of.
+        latest = _open_result(result, version_number, actor, allow_stale=not confirming)
+        if confirming:
+            _check_supersedes(result, supersedes, reason)
 
     def apply(signature) -> None:
-        current = _open_result(result, version_number)
+        current = _open_result(result, version_number, actor, allow_stale=not confirming)
+        if confirming and (old := _check_supersedes(result, supersedes, reason, lock=True)):
+            _supersede(old, result, actor, reason)
         _transition(Result.objects.get(pk=result.pk), state, actor, current.number, reason)
         Result.objects.filter(pk=result.pk).update(
             state=state, final_version=current, signature=signature, decided_by=actor,
             decided_at=signature.signed_at,
         )
         record_event(
-            action=f"result.{'confirm' if state == ResultState.CONFIRMED else 'reject'}",
+            action=f"result.{'confirm' if confirming else 'reject'}",
             actor=actor,
             target=result,
             old={"state": result.state},
             new={"state": state, "mask_version": current.number, "mask_sha256": current.sha256,
-                 "signature": signature.pk, "edited": current.number > 1},
+                 "signature": signature.pk, "edited": current.number > 1,
+                 **({"supersedes": supersedes} if supersedes is not None else {})},
             reason=reason,
             versions=_versions(result),
         )
         result_decided.send(sender=Result, result=Result.objects.get(pk=result.pk), state=state,
                             actor=actor)
 
-    do_sign(actor, password, latest, latest.sha256, meaning, reason=reason, then=apply,
-            versions=_versions(result))
+    try:
+        do_sign(actor, password, latest, latest.sha256, meaning, reason=reason, then=apply,
+                versions=_versions(result))
+    except IntegrityError:
+        # Another confirmation of the same series and structure committed in between: the
+        # partial unique index refused this one, and nothing was signed.
+        other = _confirmed_other(result)
+        if other is None:
+            raise
+        raise AlreadyConfirmed(
+            {"supersedes": [f"Result {other.pk} of this series and structure "
+             "was confirmed meanwhile; reload, and supersede it explicitly if this one "
+             "replaces it."]}) from None
     return Result.objects.get(pk=result.pk)
 
 
 def do_confirm_result(actor, result: Result, version_number: int, password: str,
-                      comment: str = "") -> Result:
-    """Confirm the latest mask version as accurate, signed with the user's password."""
+                      comment: str = "", supersedes: int | None = None) -> Result:
+    """Confirm the latest mask version as accurate, signed with the user's password.
+    ``supersedes``: the id of the confirmed result of the same series and structure this one
+    replaces (required when there is one; ``comment`` then says why)."""
     return _decide(actor, result, version_number, password, ResultState.CONFIRMED,
-                   Meaning.CONFIRMED, comment)
+                   Meaning.CONFIRMED, comment, supersedes)
 
 
 def do_reject_result(actor, result: Result, version_number: int, password: str,

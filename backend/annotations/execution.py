@@ -71,6 +71,12 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     started = time.monotonic()
     stages: dict[str, float] = {}
     content = job.prompt_version.content
+    # What the volume is made of, read before it is loaded: images added meanwhile make the
+    # result stale (annotations.staleness), never a result silently attributed to them.
+    from .series_shape import series_digest
+
+    job.series.refresh_from_db(fields=["content_version"])
+    made_on = (series_digest(job.series), job.series.content_version)
     volume = volume_loader(job.series)
     spacing_zyx = (volume.spacing[2], volume.spacing[1], volume.spacing[0])
     engine = engine_loader(job.engine)
@@ -151,12 +157,19 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "attempt": job.attempts,
     }
     close_old_connections()
-    return save_result(job, mask, stats, outcome.per_slice_iou, agreement, flags, provenance)
+    return save_result(job, mask, stats, outcome.per_slice_iou, agreement, flags, provenance,
+                       made_on=made_on)
 
 
-def save_result(job, mask, stats, slice_scores, agreement, flags, provenance) -> Result | None:
+def save_result(job, mask, stats, slice_scores, agreement, flags, provenance, *,
+                made_on: tuple[str, int] | None = None) -> Result | None:
     """Store the result, its AI-original mask version and the job's success in one
-    transaction, only if this attempt still owns the job: a result is stored exactly once."""
+    transaction, only if this attempt still owns the job: a result is stored exactly once.
+
+    ``made_on``: (series digest, content version) of the series when its volume was loaded;
+    by default the series as the job was submitted on (``Job.series_digest``). The result is
+    owned by the job's requester, and supersedes that requester's unconfirmed drafts of the
+    same series and structure (another annotator's drafts stay theirs)."""
     with transaction.atomic():
         current = Job.objects.select_for_update().get(pk=job.pk)
         if current.attempt_token != job.attempt_token or current.status != JobStatus.RUNNING:
@@ -168,7 +181,8 @@ def save_result(job, mask, stats, slice_scores, agreement, flags, provenance) ->
             return None
         superseded = list(
             Result.objects.select_for_update().filter(
-                series=current.series, structure_key=current.structure_key, state__in=UNCONFIRMED
+                series=current.series, structure_key=current.structure_key, state__in=UNCONFIRMED,
+                owner_id=current.created_by_id,
             )
         )
         for old in superseded:
@@ -190,6 +204,9 @@ def save_result(job, mask, stats, slice_scores, agreement, flags, provenance) ->
             slice_scores={str(k): round(float(v), 4) for k, v in slice_scores.items()},
             agreement=None if agreement is None else round(agreement.mean, 4),
             flags=flags,
+            owner_id=current.created_by_id,
+            **({"series_digest": made_on[0], "series_content_version": made_on[1]}
+               if made_on else {}),
         )
         version = MaskVersion.objects.create(
             result=result,

@@ -2,6 +2,7 @@
 does the work; the page carries what it needs) and a read-only record of one result."""
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 
 from accounts.roles import Role
@@ -59,12 +60,13 @@ def viewer_page(request, pk: int):
 @login_required
 def result_page(request, pk: int):
     """Everything recorded about one result, for reviewers and auditors: provenance, flags,
-    every mask version, every transition and the signature."""
+    every mask version, every transition and the signature. The page names the patient, so
+    opening it is recorded as a read of patient data (``imaging.read``)."""
     _require(request.user, WORKLIST_ROLES)
     result = get_object_or_404(
         Result.objects.select_related(
             "series__study__patient", "prompt_version__entry", "job__created_by",
-            "final_version", "signature",
+            "final_version", "signature", "owner", "superseded_by",
         ).prefetch_related("mask_versions__created_by", "transitions__actor"),
         pk=pk, series__study__patient__site_id=request.user.site_id,
     )
@@ -73,8 +75,15 @@ def result_page(request, pk: int):
     if blinded_results(request.user).filter(result=result.pk).exists():
         raise PermissionDenied("This result is in a blinded QA reading; open it from the "
                                "review queue.")
+    from imaging.access import record_read
+
+    from .staleness import stale_reason
+
+    with transaction.atomic():
+        record_read(result, "result record", actor=request.user)
     return render(request, "annotations/result.html", {
         "result": result,
         "versions": result.mask_versions.all(),
         "can_view_images": request.user.has_role(*VIEWER_ROLES),
+        "stale_reason": stale_reason(result) if result.state in ("ai_draft", "edited") else "",
     })

@@ -94,15 +94,40 @@ class ResultSerializer(serializers.ModelSerializer):
     final_version = serializers.IntegerField(source="final_version.number", default=None,
                                              read_only=True, allow_null=True)
     transitions = ResultTransitionSerializer(many=True, read_only=True)
+    owner = serializers.SerializerMethodField()
+    stale = serializers.SerializerMethodField()
+    stale_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Result
         fields = [
             "id", "job", "series", "structure_key", "prompt_version", "prompt", "state",
             "provenance", "slice_scores", "agreement", "flags", "created_at", "mask_versions",
-            "final_version", "signature", "transitions",
+            "final_version", "signature", "transitions", "owner", "stale", "stale_reason",
+            "superseded_by",
         ]
         read_only_fields = fields
+
+    def get_owner(self, result) -> dict | None:
+        """Who may edit, confirm or reject the draft."""
+        owner = result.owner
+        return None if owner is None else {"id": owner.pk, "name": owner.get_printed_name()}
+
+    def _stale_reason(self, result) -> str:
+        from .staleness import stale_reason
+
+        cache = self.context.setdefault("_stale", {})
+        if result.pk not in cache:
+            cache[result.pk] = stale_reason(result, self.context.setdefault("_digests", {}))
+        return cache[result.pk]
+
+    def get_stale(self, result) -> bool:
+        """Whether the series changed after the result was made on it (it cannot be edited
+        or confirmed then; only rejected)."""
+        return bool(self._stale_reason(result))
+
+    def get_stale_reason(self, result) -> str:
+        return self._stale_reason(result)
 
     def get_prompt(self, result) -> dict:
         content = result.prompt_version.content
@@ -141,3 +166,14 @@ class DecisionSerializer(serializers.Serializer):
         help_text="Your password again: signing is an electronic signature.",
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    supersedes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+        help_text="Confirmations only: the id of the confirmed result of the same series and "
+        "structure that this one replaces (required when there is one; give a reason).",
+    )
+
+
+class ReassignSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                     help_text="The id of the annotator who takes the draft.")
+    reason = serializers.CharField(max_length=2000, help_text="Why the draft changes hands.")

@@ -29,6 +29,8 @@ class Job(models.Model):
     queue: the Celery queue of the engine (``cpu`` or ``gpu``).
     attempt_token: set when a worker claims the job; only that attempt may finish it.
     progress_done / progress_total: slices segmented so far, for the progress bar.
+    series_digest: the series' content (``annotations.series_shape.series_digest``) when the
+        job was submitted: the content its prompt was placed on.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -41,6 +43,7 @@ class Job(models.Model):
     queue = models.CharField(max_length=16)
     geometry = models.JSONField()
     input_key = models.CharField(max_length=64, db_index=True)
+    series_digest = models.CharField(max_length=64, blank=True)
     status = models.CharField(
         max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )

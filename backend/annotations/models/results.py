@@ -2,6 +2,7 @@
 immutable, content-hashed versions (21 CFR 11.10(e): prior versions are never obscured)."""
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from annotations import masks
 
@@ -26,6 +27,20 @@ class Result(models.Model):
     agreement: mean Dice between the result and re-runs with the prompt perturbed within
         the template's tolerance (null where not computed); low agreement flags the result.
     flags: reasons for review, e.g. ``{"code": "volume_out_of_range", "message": ...}``.
+    owner: who may edit, confirm or reject the draft: the requester of the job, until an
+        audited reassignment (``annotations.actions.do_reassign_result``) names another
+        annotator of the site.
+    series_digest / series_content_version: the series content the result was made on (the
+        digest of its instances' hashes, the same content identity the volume cache uses).
+        When the series has changed since (a slice added), the result is stale
+        (``annotations.staleness``): it cannot be edited or confirmed, only rejected.
+
+    One confirmed result per series and structure (enforced by a partial unique index, so a
+    race cannot make two): confirming a result while another confirmed result of the same
+    series and structure exists is refused unless the confirmation explicitly supersedes it;
+    the old one then becomes ``superseded`` with ``superseded_by`` pointing to the new one,
+    audited. A finished job also supersedes its requester's unconfirmed drafts of the same
+    series and structure (never a confirmed result, never another annotator's draft).
     """
 
     job = models.OneToOneField("annotations.Job", on_delete=models.PROTECT, related_name="result")
@@ -53,12 +68,44 @@ class Result(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="owned_results",
+        help_text="The annotator who may edit, confirm or reject the draft.",
+    )
+    series_digest = models.CharField(max_length=64, blank=True)
+    series_content_version = models.PositiveIntegerField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes",
+        help_text="The confirmed result that replaced this one.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "structure_key"],
+                condition=Q(state="confirmed"),
+                name="annotations_one_confirmed_result_per_structure",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Result {self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:
+            job = self.job if self.job_id else None
+            if self.owner_id is None and job is not None:
+                self.owner_id = job.created_by_id
+            if not self.series_digest and self.series_id:
+                from annotations.series_shape import series_digest
+
+                self.series_digest = (job.series_digest if job is not None else "") or (
+                    series_digest(self.series))
+            if self.series_content_version is None and self.series_id:
+                self.series_content_version = self.series.content_version
+        super().save(*args, **kwargs)
 
     @property
     def edited(self) -> bool:

@@ -184,6 +184,11 @@ export interface Result {
   mask_versions: MaskVersion[];
   final_version: number | null;
   signature: Signature | null;
+  /** Who may edit, confirm or reject the draft. */
+  owner?: { id: number; name: string } | null;
+  /** The series changed after the result was made on it: it cannot be edited or confirmed. */
+  stale?: boolean;
+  stale_reason?: string;
 }
 
 export const urls = {

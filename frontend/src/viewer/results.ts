@@ -58,6 +58,9 @@ export function renderResult(result: Result, shownVersion: number,
   state.textContent = isDraft(result) ? `DRAFT · ${STATE_LABEL[result.state]}` : STATE_LABEL[result.state];
   state.className = `state state-${result.state}`;
   document.getElementById("draft-stamp")!.hidden = !isDraft(result);
+  const stale = document.getElementById("result-stale")!;
+  stale.hidden = !(isDraft(result) && result.stale);
+  stale.textContent = stale.hidden ? "" : `STALE — ${result.stale_reason ?? "the series changed"}`;
 
   const flags = document.getElementById("result-flags")!;
   flags.replaceChildren(...result.flags.map((f) => element("p", `⚑ ${f.message || f.code}`, "flag")));

@@ -50,7 +50,8 @@ export class ResultView {
 
   get editable(): boolean {
     const latest = this.result?.mask_versions.at(-1)?.number;
-    return this.canEdit && !!this.result && isDraft(this.result) && this.shownVersion === latest;
+    return this.canEdit && !!this.result && isDraft(this.result) && !this.result.stale &&
+      this.shownVersion === latest;
   }
 
   /** Reload the series' results; open ``openId``, or keep the open one. */
@@ -70,7 +71,16 @@ export class ResultView {
     const { bytes, headers } = await getBytes(urls.mask(id, number));
     const shape = (headers.get("X-Mask-Shape") ?? "").split(",").map(Number);
     if (shape.join() !== this.layout.shape.join()) {
-      throw new Error(`The mask (${shape}) does not fit the series (${this.layout.shape}).`);
+      if (!result.stale) {
+        throw new Error(`The mask (${shape}) does not fit the series (${this.layout.shape}).`);
+      }
+      // A stale result made on fewer images: its record and banner, without an overlay.
+      this.labelmap?.remove();
+      this.labelmap = null;
+      this.result = result;
+      this.shownVersion = number;
+      this.render();
+      return;
     }
     const mask = await decodeMask(bytes, this.layout.shape);
     this.labelmap?.remove();
@@ -108,6 +118,9 @@ export class ResultView {
     const editable = this.editable;
     document.getElementById("edit-tools")!.hidden = !editable;
     document.getElementById("decision")!.hidden = !(this.canEdit && isDraft(result));
+    const confirm = document.getElementById("confirm-open") as HTMLButtonElement;
+    confirm.disabled = !!result.stale;
+    confirm.title = result.stale ? (result.stale_reason ?? "") : "";
     this.edit = editable && this.labelmap
       ? new EditSession(result.id, this.shownVersion, this.labelmap, (state) => {
           (document.getElementById("edit-undo") as HTMLButtonElement).disabled = !state.canUndo;
