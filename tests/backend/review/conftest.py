@@ -58,13 +58,19 @@ def make_result(series, users):
     """An AI draft with ``AI_MASK`` (or ``mask``) as version 1, run by ``users[by]``."""
 
     def make(version, by: str = "annotator", mask=AI_MASK, flags=(), engine="litemedsam"):
+        from imaging.models import Series
+
         n = next(_counter)
+        # Each result on its own series of the study: one series and structure has at most
+        # one confirmed result (annotations, issue 20).
+        on = Series.objects.create(study=series.study, modality="CT",
+                                   series_instance_uid=f"{series.series_instance_uid}.{n}")
         job = Job.objects.create(
-            series=series, prompt_version=version, structure_key=version.entry.key,
+            series=on, prompt_version=version, structure_key=version.entry.key,
             engine=engine, queue="cpu", geometry={"prompts": []}, input_key=f"qa-{n}",
             status="succeeded", created_by=users[by])
         result = Result.objects.create(
-            job=job, series=series, prompt_version=version, structure_key=version.entry.key,
+            job=job, series=on, prompt_version=version, structure_key=version.entry.key,
             provenance={"engine": engine, "engine_version": "1.0", "weights_sha256": "ab" * 32,
                         "code_version": "test"},
             flags=list(flags))
