@@ -6,6 +6,7 @@ from django.db import transaction
 from audit.trail import record_event
 
 from . import throttle
+from .addresses import client_address
 from .models import User
 
 
@@ -14,14 +15,20 @@ class LoginRefused(Exception):
 
 
 def do_login(request, username: str, password: str) -> User:
-    """Authenticate and start a session, or raise LoginRefused with the reason to show."""
-    address = request.META.get("REMOTE_ADDR")
-    if throttle.locked_out(username, address):
+    """Authenticate and start a session, or raise LoginRefused with the reason to show.
+
+    The form and the API both come here, so both meet ``throttle``'s limits: per account
+    with backoff, and per client address (``addresses.client_address``) without denying a
+    correct password for an account that is not locked."""
+    address = client_address(request)
+    refused = throttle.refusal(username, address)
+    if refused is not None:
         with transaction.atomic():
             record_event(
-                action="session.login_locked", object_type="accounts.user", object_id=username
+                action="session.login_locked", object_type="accounts.user", object_id=username,
+                reason=refused,
             )
-        raise LoginRefused(throttle.lockout_message())
+        raise LoginRefused(refused)
     user = authenticate(request, username=username, password=password)
     if user is None:
         with transaction.atomic():

@@ -2,24 +2,14 @@ from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from .actions import LoginRefused, do_login, do_logout, do_set_roles
 from .models import User
 from .permissions import IsSiteAdmin
 from .serializers import LoginSerializer, RolesSerializer, UserSerializer
-
-
-class LoginRateThrottle(SimpleRateThrottle):
-    """Sign-in attempts per client address; the per-account lockout is in ``throttle``."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class SessionStateSerializer(serializers.Serializer):
@@ -39,8 +29,10 @@ class SessionStateSerializer(serializers.Serializer):
 )
 @api_view(["GET", "POST"])
 @permission_classes([AllowAny])
-@throttle_classes([LoginRateThrottle])
 def session_login(request):
+    # Throttled by ``accounts.throttle`` in ``do_login``, the same limits as the sign-in form;
+    # not by a DRF rate per address, which would deny everyone behind one proxy and believes
+    # any X-Forwarded-For.
     if request.method == "GET":
         get_token(request._request)
         user = request.user if request.user.is_authenticated else None

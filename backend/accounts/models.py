@@ -40,3 +40,16 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     client_address = models.GenericIPAddressField(null=True, db_index=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class AccountLockout(models.Model):
+    """Per-account lockout state (``accounts.throttle``): failures since the last lock, how
+    many locks in a row (each doubles the next lock's length) and until when the account is
+    locked. Keyed by the lower-cased user name typed, whether or not such an account exists,
+    so a lock says nothing about which names are real."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    level = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.addresses import client_address  # X-Forwarded-For only from trusted proxies
+
 
 @dataclass(frozen=True)
 class AuditContext:
@@ -47,5 +49,5 @@ class AuditContextMiddleware:
         def actor():
             return getattr(request, "user", None)
 
-        with acting_from(request.META.get("REMOTE_ADDR"), channel, actor):
+        with acting_from(client_address(request), channel, actor):
             return self.get_response(request)

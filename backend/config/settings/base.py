@@ -127,11 +127,23 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Login throttling: this many failures within the window lock the account (and the client
-# address) until the window has passed.
+# Sign-in throttling (accounts.throttle): this many failed passwords for one account within
+# the window lock that account only, for the base time, doubling with each further lock up to
+# the maximum; the doubling is forgotten after a correct password or a day without failures.
 LOGIN_FAILURE_LIMIT = env_int("MEDSAM_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("MEDSAM_LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_BASE_SECONDS = env_int("MEDSAM_LOGIN_LOCKOUT_BASE", 5 * 60)
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("MEDSAM_LOGIN_LOCKOUT_MAX", 60 * 60)
+LOGIN_LOCKOUT_RESET_SECONDS = env_int("MEDSAM_LOGIN_LOCKOUT_RESET", 24 * 3600)
+# An address with this many failures in the window may no longer retry names that failed
+# from it or that are unknown; correct passwords for other accounts still sign in.
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("MEDSAM_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+# Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed: the
+# client is the right-most hop that is not one of them (accounts.addresses). Empty: the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored. Behind the documented nginx on the
+# same host: MEDSAM_TRUSTED_PROXIES=127.0.0.1,::1
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("MEDSAM_TRUSTED_PROXIES", "").split(",")
+                   if p.strip()]
 
 # Separation of duties: pairs of roles one person may not hold together (accounts.roles).
 # MEDSAM_ROLE_CONFLICTS="site_admin:auditor,prompt_admin:auditor" replaces the default.
@@ -196,7 +208,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MedSAM-2 Clinical Annotation API",
