@@ -35,8 +35,11 @@ def disclosure(item: QAItem, user) -> Disclosure:
 
 def blinded_results(user):
     """Results the user must not open through the annotations API while their QA case is
-    open: every open case at the user's site that the user did not produce, for reviewers."""
-    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)):
+    open: every open case at the user's site that the user did not produce, for reviewers.
+    An auditor reads the whole trail (who confirmed what), so, as in ``disclosure``, nothing
+    is blinded to them."""
+    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)) \
+            or user.has_role(Role.AUDITOR):
         return QAItem.objects.none().values("result")
     produced = (Q(result__job__created_by=user) | Q(result__decided_by=user)
                 | Q(result__mask_versions__created_by=user))
@@ -50,7 +53,8 @@ def hide_blinded(queryset, user, path: str = "pk"):
     to ``user`` by ``blinded_results``. ``path`` is ``pk`` for results, ``result`` for jobs,
     mask versions and QA-free rows pointing at one result, ``results`` for export records (a
     record naming any blinded result is hidden)."""
-    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)):
+    if not (getattr(user, "is_authenticated", False) and user.has_role(Role.REVIEWER)) \
+            or user.has_role(Role.AUDITOR):
         return queryset
     return queryset.exclude(**{f"{path}__in": blinded_results(user)})
 

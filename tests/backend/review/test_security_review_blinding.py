@@ -45,3 +45,19 @@ def test_the_policy_spares_the_first_reader_and_other_roles(open_case, users):
     assert not is_blinded(users["annotator"], open_case.result)
     for who in ("annotator", "site_admin", "auditor", "prompt_admin"):
         assert hide_blinded(results, users[who]).count() == 1, who
+
+
+def test_the_api_and_the_qa_page_agree_on_who_is_blinded(open_case, make_user):
+    """``disclosure`` (the QA item) and ``hide_blinded`` (everything else) are one rule: a
+    reviewer who is also an auditor sees the first reading in both, a plain reviewer in
+    neither."""
+    from accounts.roles import Role
+    from annotations.models import Result
+    from review.blinding import disclosure
+
+    dual = make_user("reviewer_auditor", Role.REVIEWER, Role.AUDITOR)
+    reviewer = make_user("plain_reviewer", Role.REVIEWER)
+    for user, blind in ((dual, False), (reviewer, True)):
+        assert disclosure(open_case, user).blinded is blind
+        assert is_blinded(user, open_case.result) is blind
+        assert hide_blinded(Result.objects.all(), user).exists() is not blind
