@@ -80,7 +80,8 @@ def box_mask(rows: slice, cols: slice, slices: slice = slice(None)) -> np.ndarra
 @pytest.fixture
 def make_result(library, users):  # noqa: F811
     """A result of ``key`` on ``series`` with the AI mask ``mask``; ``edit`` saves a
-    clinician's edit; ``confirm`` signs the latest version as the annotator."""
+    clinician's edit; ``confirm`` signs the latest version as the annotator (``supersedes``: the
+    confirmed result of the same series and structure it replaces)."""
     from annotations import masks
     from annotations.actions import do_claim_job, do_submit_job
     from annotations.confirmation import do_confirm_result, do_save_edit
@@ -88,7 +89,7 @@ def make_result(library, users):  # noqa: F811
 
     made = []
 
-    def make(series, key, mask, *, edit=None, confirm=True, by="annotator"):
+    def make(series, key, mask, *, edit=None, confirm=True, by="annotator", supersedes=None):
         version = library[key]
         # A new box each time: the same inputs would return the earlier job.
         shift = len(made)
@@ -106,7 +107,9 @@ def make_result(library, users):  # noqa: F811
         if edit is not None:
             latest = do_save_edit(users[by], result, 1, edit, "corrected the edge").number
         if confirm:
-            result = do_confirm_result(users[by], result, latest, PASSWORD)
+            result = do_confirm_result(
+                users[by], result, latest, PASSWORD,
+                "replaces the earlier reading" if supersedes else "", supersedes=supersedes)
         made.append(result)
         return result
 

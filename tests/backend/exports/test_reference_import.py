@@ -91,7 +91,10 @@ def test_importing_the_same_seg_again_changes_nothing(expert_seg, api_as):
 def test_a_different_reference_replaces_only_when_asked(expert_seg, head_series, make_result,
                                                         api_as):
     upload(api_as, expert_seg)
-    other = make_result(head_series, "kidney-left-ct", SHIFTED)
+    from annotations.models import Result
+
+    earlier = Result.objects.get(structure_key="kidney-left-ct", state="confirmed")
+    other = make_result(head_series, "kidney-left-ct", SHIFTED, supersedes=earlier.pk)
     different = seg_bytes(api_as, [other])
     refused = upload(api_as, different)
     assert refused.status_code == 400
