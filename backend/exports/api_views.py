@@ -81,7 +81,7 @@ def _seg_request(request) -> SegRequestSerializer:
     if hasattr(body, "getlist"):
         parts = [part for value in body.getlist("results") for part in str(value).split(",")]
         body = {"results": [p.strip() for p in parts if p.strip()],
-                "type": body.get("type", SegType.BINARY.value)}
+                "type": str(body.get("type", SegType.BINARY.value)).upper()}
     elif isinstance(body, dict) and isinstance(body.get("type"), str):
         body = {**body, "type": body["type"].upper()}
     data = SegRequestSerializer(data=body)

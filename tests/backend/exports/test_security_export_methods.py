@@ -81,4 +81,7 @@ def test_the_api_export_needs_the_csrf_token_of_a_browser_session(confirmed, use
     sent = client.post(f"/api/v1/exports/results/{confirmed.pk}/nifti",
                        HTTP_X_CSRFTOKEN=token)
     assert sent.status_code == 200
-    assert ExportRecord.objects.count() == 1
+    form = client.post("/api/v1/exports/seg", {"results": str(confirmed.pk), "type": "binary"},
+                       HTTP_X_CSRFTOKEN=token)
+    assert form.status_code == 200 and form["Content-Type"] == "application/dicom"
+    assert ExportRecord.objects.count() == 2
