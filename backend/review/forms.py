@@ -4,6 +4,10 @@ from django import forms
 from .metrics import DIMENSIONS, PERIODS
 from .models import Adjudication, ReviewMode, Verdict
 
+# The policy's counts are PositiveIntegerFields: 2**31 - 1 is the most PostgreSQL stores (a
+# larger number was a 500, "integer out of range", instead of a message on the field).
+MAX_COUNT = 2**31 - 1
+
 
 class VerdictForm(forms.Form):
     verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect)
@@ -33,10 +37,10 @@ class MetricsFilter(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    first_n_per_version = forms.IntegerField(min_value=0)
+    first_n_per_version = forms.IntegerField(min_value=0, max_value=MAX_COUNT)
     review_mode = forms.ChoiceField(choices=ReviewMode.choices)
     sampling_seed = forms.CharField(max_length=64)
-    alert_min_decided = forms.IntegerField(min_value=0)
+    alert_min_decided = forms.IntegerField(min_value=0, max_value=MAX_COUNT)
     alert_edit_rate = forms.FloatField(min_value=0, max_value=1)
     alert_reject_rate = forms.FloatField(min_value=0, max_value=1)
     alert_min_mean_dice = forms.FloatField(min_value=0, max_value=1)

@@ -49,3 +49,17 @@ def test_the_alerts_page_refuses_a_malformed_alert_with_404(browser_as, value):
 def test_an_item_past_64_bits_is_not_found(api_as, browser_as, url):
     client = api_as("reviewer") if url.startswith("/api/") else browser_as("reviewer")
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("field", ["first_n_per_version", "alert_min_decided"])
+def test_the_policy_page_refuses_a_count_past_what_the_database_stores(browser_as, field):
+    from review.models import SitePolicy
+
+    values = {"action": "update", "first_n_per_version": 5, "review_mode": "independent",
+              "sampling_seed": "seed", "alert_min_decided": 5, "alert_edit_rate": 0.5,
+              "alert_reject_rate": 0.5, "alert_min_mean_dice": 0.5, "reason": "checking"}
+    values[field] = HUGE
+    response = browser_as("site_admin").post("/review/policy/", values)
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 2147483647" in response.content.decode()
+    assert not SitePolicy.objects.filter(first_n_per_version=5).exists()
