@@ -7,7 +7,6 @@ HUGE = "9" * 25
 URLS = [
     f"/api/v1/annotations/results?series={HUGE}",
     f"/api/v1/annotations/jobs?study={HUGE}",
-    f"/api/v1/exports/seg?results={HUGE}",
     "/api/v1/imaging/dicom-web/studies?offset=abc",
     "/api/v1/imaging/dicom-web/studies?limit=-5",
     f"/api/v1/imaging/dicom-web/studies?offset={HUGE}",
