@@ -64,6 +64,10 @@ export function renderResult(result: Result, shownVersion: number,
 
   const flags = document.getElementById("result-flags")!;
   flags.replaceChildren(...result.flags.map((f) => element("p", `⚑ ${f.message || f.code}`, "flag")));
+  if (isDraft(result) && result.owner) {
+    flags.appendChild(element("p", `Draft of ${result.owner.name}: only they edit, confirm or reject it.`,
+      "fineprint draft-owner"));
+  }
   if (result.agreement !== null && result.agreement !== undefined) {
     flags.appendChild(element("p", `Robustness agreement (Dice): ${result.agreement.toFixed(3)}`,
       "fineprint"));

@@ -48,10 +48,16 @@ export class ResultView {
     });
   }
 
+  /** Whether the signed-in user owns the open draft (only the owner edits and signs it). */
+  get owns(): boolean {
+    const me = Number(document.getElementById("viewer-app")?.dataset.user);
+    return !this.result?.owner || this.result.owner.id === me;
+  }
+
   get editable(): boolean {
     const latest = this.result?.mask_versions.at(-1)?.number;
     return this.canEdit && !!this.result && isDraft(this.result) && !this.result.stale &&
-      this.shownVersion === latest;
+      this.owns && this.shownVersion === latest;
   }
 
   /** Reload the series' results; open ``openId``, or keep the open one. */
@@ -117,7 +123,7 @@ export class ResultView {
       (chosen) => void this.open(chosen));
     const editable = this.editable;
     document.getElementById("edit-tools")!.hidden = !editable;
-    document.getElementById("decision")!.hidden = !(this.canEdit && isDraft(result));
+    document.getElementById("decision")!.hidden = !(this.canEdit && isDraft(result) && this.owns);
     const confirm = document.getElementById("confirm-open") as HTMLButtonElement;
     confirm.disabled = !!result.stale;
     confirm.title = result.stale ? (result.stale_reason ?? "") : "";
