@@ -4,8 +4,21 @@ Each key slice is predicted from its own box(es). Every other slice belongs to
 its nearest key slice (ties go to the lower one), so a further box re-anchors
 the propagation: runs from two key slices meet half-way. A run walks outward
 slice by slice, prompting each slice with the previous mask's bounding box
-grown by a margin in millimetres, and stops when the mask vanishes, the
-predicted IoU falls below the threshold, or it reaches its territory's end.
+grown by a margin (millimetres, and a fraction of the box so a cross-section
+that grows is not cut), keeps the parts of the new mask that touch the previous
+one, and stops when the mask vanishes, the predicted IoU falls below the
+threshold, the mask's intensity leaves the key slice's (the run has walked off
+the structure's end into other tissue), or it reaches its territory's end.
+
+Measured with ``bench/propagation_accuracy.py`` on the abdominal reference CT
+(fp32 engine, 12 structures, one box on the largest slice): a fixed 3 mm
+margin gave mean Dice 0.629; a 10 % margin 0.668, 15 % also 0.668 (spleen
+0.80 -> 0.94, but the liver leaks, 0.89 -> 0.68); 10 % with the intensity stop
+and keeping connected parts 0.675; 15 % with both 0.689 (the stop holds the
+liver at 0.87), the default.
+Carrying the previous slice's logits as the decoder's dense mask prompt was
+measured too and dropped: 0.552 (LiteMedSAM was trained with boxes only; it
+helped the stomach, 0.46 -> 0.83, and hurt the small structures).
 """
 
 from __future__ import annotations
@@ -26,6 +39,8 @@ from model.engines.base import (
     SlicePrompt,
     VolumeResult,
 )
+from scipy import ndimage
+
 from model.postprocess import bounding_box, fill_holes_per_slice, largest_component
 
 PredictSlice = Callable[[int, Box], Prediction]
@@ -64,16 +79,30 @@ def plan_runs(key_slices: Sequence[int], num_slices: int, max_distance: int | No
     return runs
 
 
-def grow_box(box: Box, margin_xy: tuple[float, float], shape: tuple[int, int]) -> Box:
-    """`box` grown by (margin_x, margin_y) pixels and clipped to a (rows, cols) image."""
+def grow_box(box: Box, margin_xy: tuple[float, float], shape: tuple[int, int],
+             fraction: float = 0.0) -> Box:
+    """`box` grown by (margin_x, margin_y) pixels, or by `fraction` of its width (height)
+    where that is more, and clipped to a (rows, cols) image."""
     x0, y0, x1, y1 = box
     rows, cols = shape
+    grow_x = max(margin_xy[0], fraction * (x1 - x0 + 1))
+    grow_y = max(margin_xy[1], fraction * (y1 - y0 + 1))
     return (
-        max(0.0, x0 - margin_xy[0]),
-        max(0.0, y0 - margin_xy[1]),
-        min(cols - 1.0, x1 + margin_xy[0]),
-        min(rows - 1.0, y1 + margin_xy[1]),
+        max(0.0, x0 - grow_x),
+        max(0.0, y0 - grow_y),
+        min(cols - 1.0, x1 + grow_x),
+        min(rows - 1.0, y1 + grow_y),
     )
+
+
+def touching(mask: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """The connected parts of a 2D `mask` that touch `previous` dilated by two pixels."""
+    labels, count = ndimage.label(mask)
+    if count <= 1:
+        return mask
+    near = ndimage.binary_dilation(previous, iterations=2)
+    keep = np.unique(labels[near & mask])
+    return np.isin(labels, keep[keep > 0])
 
 
 def validate_prompts(prompts: Sequence[SlicePrompt], num_slices: int) -> dict[int, list[Box]]:
@@ -98,8 +127,12 @@ def propagate(
     options: SegmentOptions,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
+    intensities: np.ndarray | None = None,
 ) -> VolumeResult:
-    """Segment a volume by calling `predict(slice_index, box)` slice by slice."""
+    """Segment a volume by calling `predict(slice_index, box)` slice by slice.
+
+    `intensities`, the (slices, rows, cols) image the engine sees (normalised), enables the
+    intensity stop of ``options.intensity_sigmas``."""
     started = time.perf_counter()
     num_slices, rows, cols = shape_zyx
     grouped = validate_prompts(prompts, num_slices)
@@ -129,26 +162,42 @@ def propagate(
         per_slice_iou[key] = min(p.iou for p in predictions)
         report(1)
 
+    check_intensity = intensities is not None and options.intensity_sigmas is not None
     for run in plan_runs(list(grouped), num_slices, options.max_distance):
         previous = mask[run.key]
         remaining = len(run.slices())
         reason = "reached the end of its range"
+        key_values = intensities[run.key][previous] if check_intensity else None
+        intensity_check = check_intensity and key_values.size > 1
+        if intensity_check:
+            key_mean = float(key_values.mean())
+            key_spread = max(float(key_values.std()), 1e-3)
         for index in run.slices():
             check_cancelled()
             box = bounding_box(previous)
             if box is None or previous.sum() < min_pixels:
                 reason = f"mask vanished before slice {index}"
                 break
-            prediction = predict(index, grow_box(box, margin_xy, (rows, cols)))
+            prediction = predict(index, grow_box(box, margin_xy, (rows, cols),
+                                                 options.margin_fraction))
             if prediction.iou < options.min_iou:
                 reason = f"predicted IoU {prediction.iou:.2f} < {options.min_iou} at slice {index}"
                 break
-            if prediction.mask.sum() < min_pixels:
+            found = prediction.mask
+            if options.keep_connected:
+                found = touching(found, previous)
+            if found.sum() < min_pixels:
                 reason = f"mask vanished at slice {index}"
                 break
-            mask[index] = prediction.mask
+            if intensity_check:
+                shift = abs(float(intensities[index][found].mean()) - key_mean) / key_spread
+                if shift > options.intensity_sigmas:
+                    reason = (f"intensity {shift:.1f} standard deviations from the key slice's "
+                              f"at slice {index}")
+                    break
+            mask[index] = found
             per_slice_iou[index] = prediction.iou
-            previous = prediction.mask
+            previous = found
             remaining -= 1
             report(1)
         stop_reasons[run.label] = reason

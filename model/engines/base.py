@@ -54,8 +54,18 @@ class Prediction:
 class SegmentOptions:
     """How a volume is propagated from its key slices and post-processed.
 
-    margin_mm: the previous slice's mask box is grown by this much on every side
-        to prompt the next slice.
+    margin_mm: the previous slice's mask box is grown by at least this much on every
+        side to prompt the next slice.
+    margin_fraction: ... and by at least this fraction of the box's width (height) on the
+        left and right (top and bottom), so a structure whose cross-section grows from slice
+        to slice is not cut by the previous slice's box (a fixed 3 mm is one pixel at 3 mm).
+    intensity_sigmas: propagation in a direction stops at the first slice whose mask's mean
+        (normalised) intensity differs from the key slice mask's by more than this many of
+        the key slice's standard deviations: the run has left the structure for tissue that
+        looks different (None: no such check; needs the intensities passed to propagate).
+    keep_connected: on each propagated slice keep only the parts of the mask that touch the
+        previous slice's mask (dilated by two pixels): a neighbouring structure that appears
+        inside the grown box is not taken along.
     min_iou: propagation in a direction stops at the first slice whose predicted
         IoU is below this (that slice is not kept).
     min_area_mm2: a mask smaller than this counts as vanished and stops propagation.
@@ -65,6 +75,9 @@ class SegmentOptions:
     """
 
     margin_mm: float = 3.0
+    margin_fraction: float = 0.15
+    intensity_sigmas: float | None = 2.5
+    keep_connected: bool = True
     min_iou: float = 0.6
     min_area_mm2: float = 5.0
     max_distance: int | None = None
@@ -74,6 +87,10 @@ class SegmentOptions:
     def __post_init__(self) -> None:
         if self.margin_mm < 0:
             raise ValueError("margin_mm must not be negative")
+        if not 0 <= self.margin_fraction <= 1:
+            raise ValueError("margin_fraction must lie in [0, 1]")
+        if self.intensity_sigmas is not None and self.intensity_sigmas <= 0:
+            raise ValueError("intensity_sigmas must be positive (or None)")
         if not 0 <= self.min_iou <= 1:
             raise ValueError("min_iou must lie in [0, 1]")
         if self.min_area_mm2 < 0:

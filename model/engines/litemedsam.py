@@ -238,7 +238,8 @@ class LiteMedSAMEngine(Engine):
             return prediction
 
         result = propagate(
-            predict, volume.shape, spacing_zyx, prompts, options, progress, cancelled
+            predict, volume.shape, spacing_zyx, prompts, options, progress, cancelled,
+            intensities=normalised,
         )
         result.timings.update(clock)
         return result

@@ -56,11 +56,57 @@ def test_each_next_box_is_the_previous_masks_box_grown_by_the_margin_in_mm():
     truth = ellipsoid()
     predictor = OraclePredictor(truth)
     propagate(predictor, truth.shape, SPACING, [(15, key_box(truth, 15))],
-              SegmentOptions(margin_mm=2.0))
+              SegmentOptions(margin_mm=2.0, margin_fraction=0.0))
     calls = dict(predictor.calls)
     x0, y0, x1, y1 = key_box(truth, 15)
     assert calls[16] == (x0 - 4, y0 - 4, x1 + 4, y1 + 4)  # 2 mm at 0.5 mm per pixel
     assert calls[14] == calls[16]
+
+
+def test_a_large_box_grows_by_a_fraction_of_its_size_so_a_widening_structure_is_not_cut():
+    # A cone widening away from the key slice: a fixed one-pixel margin cuts it.
+    truth = np.zeros((12, 80, 80), bool)
+    for index in range(12):
+        half = 10 + 2 * index
+        truth[index, 40 - half:40 + half, 40 - half:40 + half] = True
+    fixed = propagate(OraclePredictor(truth), truth.shape, (3.0, 3.0, 3.0),
+                      [(0, key_box(truth, 0))], SegmentOptions(margin_fraction=0.0))
+    grown = propagate(OraclePredictor(truth), truth.shape, (3.0, 3.0, 3.0),
+                      [(0, key_box(truth, 0))], SegmentOptions())
+    assert fixed.mask[11].sum() < 0.6 * truth[11].sum()
+    np.testing.assert_array_equal(grown.mask.astype(bool), truth)
+    assert grow_box((10, 10, 29, 49), (1, 1), (80, 80), fraction=0.1) == (8.0, 6.0, 31.0, 53.0)
+
+
+def test_a_neighbour_appearing_in_the_box_is_not_taken_along():
+    truth = ellipsoid()
+    truth[16:, 10:14, 40:44] = True  # another object near the edge, from slice 16 on
+    predictor = OraclePredictor(truth)
+    box = key_box(ellipsoid(), 15)
+    result = propagate(predictor, truth.shape, SPACING, [(15, box)],
+                       SegmentOptions(margin_mm=4.0))
+    assert not result.mask[16:, 10:14, 40:44].any()
+    loose = propagate(OraclePredictor(truth), truth.shape, SPACING, [(15, box)],
+                      SegmentOptions(margin_mm=4.0, keep_connected=False))
+    assert loose.mask[16:, 10:14, 40:44].any()
+
+
+def test_a_run_that_leaves_the_structures_intensity_stops():
+    truth = ellipsoid()
+    intensities = np.where(truth, 0.5, 0.1).astype(np.float32)
+    intensities += np.random.default_rng(0).normal(0, 0.01, truth.shape).astype(np.float32)
+    intensities[19:] = np.where(truth[19:], 0.9, 0.1)  # from slice 19 on the "object" is bone
+    result = propagate(OraclePredictor(truth), truth.shape, SPACING,
+                       [(15, key_box(truth, 15))], SegmentOptions(min_area_mm2=0.0),
+                       intensities=intensities)
+    assert np.flatnonzero(result.mask.any((1, 2))).max() == 18
+    assert "intensity" in result.stop_reasons["15:up"]
+    assert "vanished" in result.stop_reasons["15:down"]
+    unchecked = propagate(OraclePredictor(truth), truth.shape, SPACING,
+                          [(15, key_box(truth, 15))],
+                          SegmentOptions(min_area_mm2=0.0, intensity_sigmas=None),
+                          intensities=intensities)
+    assert unchecked.mask[19:].any()
 
 
 def test_a_low_predicted_iou_stops_the_run_and_that_slice_is_dropped():
