@@ -324,7 +324,8 @@ def do_reassign_result(actor, result, new_owner, reason: str):
         raise ValidationError({"owner": f"{new_owner.get_printed_name()} is not an annotator; "
                                "only annotators own drafts."})
     with transaction.atomic():
-        locked = Result.objects.select_for_update().select_related("owner").get(pk=result.pk)
+        locked = (Result.objects.select_for_update(of=("self",)).select_related("owner")
+                  .get(pk=result.pk))
         if not is_admin and locked.owner_id != actor.pk:
             raise PermissionDenied("Only the draft's owner or a site admin reassigns it.")
         if locked.state not in UNCONFIRMED:

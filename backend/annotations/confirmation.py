@@ -59,7 +59,8 @@ def _open_result(result: Result, base_version: int, actor=None, *, allow_stale: 
                  ) -> MaskVersion:
     """Lock the result; refuse when it is decided, not the actor's, stale (unless
     ``allow_stale``), or the user's version is not the latest."""
-    result = Result.objects.select_for_update().select_related("owner", "job").get(pk=result.pk)
+    result = (Result.objects.select_for_update(of=("self",)).select_related("owner", "job")
+              .get(pk=result.pk))
     if result.state not in UNCONFIRMED:
         raise ValidationError(
             {"state": f"This result is {result.get_state_display().lower()}; it cannot change."}
