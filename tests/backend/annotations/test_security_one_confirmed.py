@@ -102,3 +102,54 @@ def test_the_database_refuses_two_confirmed_results_of_a_structure(first_confirm
         Result.objects.filter(pk=second.pk).update(state="confirmed")
     # Other states may repeat.
     Result.objects.filter(pk=second.pk).update(state="rejected")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_racing_leave_one_confirmed(ai_result, users, library):
+    """Two annotators confirm their drafts of the same structure at the same moment, each in
+    its own connection: one is confirmed, the other is refused as already confirmed (by the
+    check or, when both passed it, by the index), and only one signature is stored."""
+    import threading
+
+    from django.db import connection, connections
+
+    from annotations.actions import do_claim_job, do_submit_job
+    from annotations.confirmation import AlreadyConfirmed, do_confirm_result
+    from annotations.execution import save_result
+    from audit.models import Signature
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    with transaction.atomic():
+        job, _ = do_submit_job(users["annotator_member"], ai_result.series, library["liver-ct"],
+                               {"prompts": [{"slice": 1, "box": [80, 90, 150, 140]}]})
+        job = do_claim_job(job.pk, "test-worker@localhost")
+        mask = np.zeros((3, 256, 256), np.uint8)
+        mask[:, 90:140, 80:150] = 1
+        theirs = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9},
+                             None, [], {"engine": "litemedsam", "weights_sha256": "ab" * 32,
+                                        "code_version": "test"})
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def confirm(key, result):
+        try:
+            start.wait()
+            do_confirm_result(users[key], result, 1, PASSWORD)
+            outcomes[key] = "confirmed"
+        except AlreadyConfirmed as refused:
+            outcomes[key] = refused
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm, args=args)
+               for args in (("annotator", ai_result), ("annotator_member", theirs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(str(type(o).__name__) if o != "confirmed" else o
+                  for o in outcomes.values()) == ["AlreadyConfirmed", "confirmed"], outcomes
+    assert Result.objects.filter(series=ai_result.series, structure_key="liver-ct",
+                                 state="confirmed").count() == 1
+    assert Signature.objects.count() == 1
