@@ -21,8 +21,8 @@ one row:
   for embedding every slice once).
 Means over the structures end the table. Deterministic for a given ``--seed``.
 
---smoke: one structure on a 5-slice slab, the fp32 engine, one jitter draw (seconds). Exits non-zero when data
-is missing or a Dice is not a number in [0, 1].
+--smoke: one structure on a 5-slice slab, the fp32 engine, one jitter draw (seconds).
+Exits non-zero when data is missing or a Dice is not a number in [0, 1].
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import numpy as np
 from django.db import close_old_connections, transaction
 
 from audit.trail import record_event
+from model.protocol import segment_options
 
 from . import masks
 from .flags import (
@@ -27,26 +28,6 @@ PROGRESS_EVERY_SECONDS = 0.5
 
 class PermanentJobError(Exception):
     """Retrying cannot help (the series or the engine cannot do this job); the message says why."""
-
-
-def segment_options(content: dict, slice_mm: float):
-    """The engine's options from the entry: 2D entries stay on the prompted slice; a 3D
-    entry's ``max_extent_mm`` bounds how far propagation runs from the key slice."""
-    from model.engines.base import SegmentOptions
-
-    post = content.get("postprocessing", {})
-    max_extent = content.get("propagation", {}).get("max_extent_mm")
-    if content.get("dimensions", 3) == 2:
-        max_distance = 0
-    elif max_extent:
-        max_distance = max(1, int(max_extent / slice_mm))
-    else:
-        max_distance = None
-    return SegmentOptions(
-        max_distance=max_distance,
-        largest_component=post.get("largest_component", False),
-        fill_holes=post.get("fill_holes", False),
-    )
 
 
 class Throttled:
