@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from model.engines.base import (
     Box,
@@ -39,8 +40,6 @@ from model.engines.base import (
     SlicePrompt,
     VolumeResult,
 )
-from scipy import ndimage
-
 from model.postprocess import bounding_box, fill_holes_per_slice, largest_component
 
 PredictSlice = Callable[[int, Box], Prediction]
