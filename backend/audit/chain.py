@@ -36,7 +36,9 @@ HASHED_FIELDS = (
     "channel",
     "versions",
     "prev_hash",
+    "site_id",  # hashed where set (see ``_content``)
 )
+SITE_FIELD = "site_id"
 
 
 def canonical_json(value) -> str:
@@ -83,7 +85,12 @@ def derived_key(purpose: str) -> bytes:
 
 
 def _content(fields: dict) -> bytes:
-    content = {name: fields[name] for name in HASHED_FIELDS}
+    content = {name: fields[name] for name in HASHED_FIELDS if name != SITE_FIELD}
+    # The site joined the hashed content when entries began to carry it; an entry without one
+    # hashes as before, so the entries written earlier still verify, and setting or clearing
+    # the site of a stored entry breaks its hash.
+    if fields.get(SITE_FIELD) is not None:
+        content[SITE_FIELD] = fields[SITE_FIELD]
     content["at"] = timestamp(content["at"])
     return canonical_json(content).encode()
 

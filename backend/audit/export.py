@@ -8,7 +8,7 @@ from .models import AuditEntry
 COLUMNS = (
     "seq", "at", "actor_id", "actor_username", "actor_printed_name", "action", "object_type",
     "object_id", "old_values", "new_values", "reason", "client_address", "channel", "versions",
-    "prev_hash", "entry_hash",
+    "prev_hash", "entry_hash", "site_id",
 )
 JSON_COLUMNS = {"old_values", "new_values", "versions"}
 # A spreadsheet runs a cell starting with these as a formula; user-typed text (a reason, a

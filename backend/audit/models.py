@@ -51,7 +51,11 @@ class AuditEntry(AppendOnlyModel):
     reason: why, where the action asks for one (rejections, retirements, edits).
     client_address / channel: where from (IP address; web, api, worker or command).
     versions: what the result depended on (engine, weights sha256, prompt version, code).
-    prev_hash / entry_hash: sha256 chain; entry_hash covers every field above and prev_hash.
+    site: the site the entry belongs to, set when it is written (``audit.scope.site_of``): the
+        object's site, else the actor's. Null for the system's own entries (and for entries
+        written before sites were recorded): only the platform operator's auditor sees those.
+    prev_hash / entry_hash: keyed hash chain; entry_hash covers every field above (site where
+        set) and prev_hash.
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -68,6 +72,8 @@ class AuditEntry(AppendOnlyModel):
     client_address = models.GenericIPAddressField(null=True)
     channel = models.CharField(max_length=20, blank=True)
     versions = models.JSONField(default=dict)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
 

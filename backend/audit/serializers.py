@@ -10,7 +10,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         fields = [
             "seq", "at", "actor_id", "actor_username", "actor_printed_name", "action",
             "object_type", "object_id", "old_values", "new_values", "reason",
-            "client_address", "channel", "versions", "prev_hash", "entry_hash",
+            "client_address", "channel", "versions", "prev_hash", "entry_hash", "site",
         ]
         read_only_fields = fields
 

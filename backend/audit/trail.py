@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import context
+from .scope import site_of
 from .anchors import anchor_when_due
 from .chain import GENESIS_HASH, entry_hash, normalise
 from .models import AuditChainHead, AuditEntry
@@ -47,6 +48,7 @@ def record_event(
     reason: str = "",
     versions: dict | None = None,
     client_address: str | None = None,
+    site=None,
 ) -> AuditEntry:
     """Append one entry to the chain and return it.
 
@@ -57,7 +59,9 @@ def record_event(
     ``str``). ``reason`` is the user's reason where the action asks for one; ``versions`` what
     the object depends on (engine, weights sha256, prompt version). The actor defaults to the
     signed-in user of the current request and the client address to its address (see
-    ``audit.context``); pass ``actor`` explicitly in tasks and commands.
+    ``audit.context``); pass ``actor`` explicitly in tasks and commands. The entry's site
+    (who may read it) is ``site`` where given, else found from the object or the actor
+    (``audit.scope.site_of``).
     """
     if target is not None:
         object_type, object_id = object_ref(target)
@@ -65,6 +69,9 @@ def record_event(
     if actor is None and _authenticated(ctx.current_actor()):
         actor = ctx.current_actor()
     authenticated = _authenticated(actor)
+    # Looked up before the chain head is locked: the lock is held for the insert only.
+    site_id = site_of(site=site, target=target, object_type=object_type,
+                      object_id=str(object_id), actor=actor if authenticated else None)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
@@ -85,6 +92,7 @@ def record_event(
             "channel": ctx.channel,
             "versions": normalise(versions),
             "prev_hash": head.last_hash,
+            "site_id": site_id,
         }
         fields["entry_hash"] = entry_hash(fields)
         entry = AuditEntry.objects.create(**fields)

@@ -13,7 +13,13 @@ from django.conf import settings
 from django.db.models import Subquery
 
 from . import anchors as anchoring
-from .chain import GENESIS_HASH, HASHED_FIELDS, KEYED_MARKER, entry_hash, legacy_entry_hash
+from .chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    KEYED_MARKER,
+    entry_hash,
+    legacy_entry_hash,
+)
 from .models import AuditChainHead, AuditEntry, Signature
 from .signatures import verify_against_record
 

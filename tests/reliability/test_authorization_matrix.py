@@ -8,8 +8,11 @@ other: a user of the other site holding the first role the row allows. Codes:
   -  refused: 403 (401 for the API), or for anon a redirect to the login page
   h  hidden: the object belongs to another site -- 404 (or 403); never its data
   .  not applicable (no role is allowed)
-The audit trail is one hash chain for the installation: an auditor of any site reads all of it
-(the "other" column of the audit rows says so on purpose).
+The audit trail is one hash chain for the installation, but an auditor reads only their own
+site's entries (issue 20): another site's auditor gets 404 for one of this site's entries, and
+its lists, object histories, exports and chain checks hold only its own site's entries ("+"
+there means allowed to an own-site list; tests/backend/audit/test_security_site_scope.py
+checks that none of this site's entries show).
 Allowed requests are sent with an empty body, so a 400 is still "allowed": the permission
 check let them through to validation. Each request runs in a savepoint rolled back after it,
 so one role's state change never changes what the next role sees.
@@ -40,7 +43,7 @@ accounts-api:user-detail                GET     -    -      -   -   -    -   +  
 accounts-api:user-set-roles             PUT     -    -      -   -   -    -   +    h
 audit-api:entries                       GET     -    -      -   -   -    +   -    +
 audit-api:export-csv                    GET     -    -      -   -   -    +   -    +
-audit-api:entry                         GET     -    -      -   -   -    +   -    +
+audit-api:entry                         GET     -    -      -   -   -    +   -    h
 audit-api:object-history                GET     -    -      -   -   -    +   -    +
 audit-api:verify                        GET     -    -      -   -   -    +   -    +
 imaging:upload                          GET     -    -      +   -   -    -   +    +
@@ -128,7 +131,7 @@ accounts:login                          POST    +    +      +   +   +    +   +  
 accounts:logout                         POST    +    +      +   +   +    +   +    .
 audit:trail                             GET     -    -      -   -   -    +   -    +
 audit:export-csv                        GET     -    -      -   -   -    +   -    +
-audit:entry                             GET     -    -      -   -   -    +   -    +
+audit:entry                             GET     -    -      -   -   -    +   -    h
 audit:object-history                    GET     -    -      -   -   -    +   -    +
 audit:verify                            GET     -    -      -   -   -    +   -    +
 prompts:library                         GET     -    +      +   +   +    +   +    .
