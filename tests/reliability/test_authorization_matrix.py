@@ -84,6 +84,7 @@ annotations-api:result-confirm          POST    -    -      +   -   -    -   -  
 annotations-api:result-edit             POST    -    -      +   -   -    -   -    h
 annotations-api:result-mask             GET     -    -      +   +   -    -   +    h
 annotations-api:result-reject           POST    -    -      +   -   -    -   -    h
+annotations-api:result-reassign         POST    -    -      +   -   -    -   +    h
 review-api:metrics                      GET     -    -      -   +   +    +   +    +
 review-api:policy                       GET     -    -      -   +   -    +   +    +
 review-api:policy                       PATCH   -    -      -   -   -    -   +    +
@@ -106,10 +107,10 @@ review-api:report-detail                GET     -    -      -   -   -    +   -  
 review-api:report-csv                   GET     -    -      -   -   -    +   -    h
 review-api:report-pdf                   GET     -    -      -   -   -    +   -    h
 exports-api:list                        GET     -    -      +   +   -    -   +    +
-exports-api:seg                         GET     -    -      +   +   -    -   +    h
-exports-api:seg-push                    POST    -    -      +   +   -    -   +    h
-exports-api:nifti                       GET     -    -      +   +   -    -   +    h
-exports-api:comparison                  GET     -    -      +   +   -    -   +    h
+exports-api:seg                         POST    -    -      +   h   -    -   +    h
+exports-api:seg-push                    POST    -    -      +   h   -    -   +    h
+exports-api:nifti                       POST    -    -      +   h   -    -   +    h
+exports-api:comparison                  GET     -    -      +   h   -    -   +    h
 exports-api:references                  GET     -    -      +   +   -    -   +    +
 exports-api:references                  POST    -    -      +   +   -    -   +    +
 exports-api:references-pacs             POST    -    -      +   +   -    -   +    +
@@ -156,10 +157,10 @@ review:policy                           GET     -    -      -   -   -    -   +  
 review:policy                           POST    -    -      -   -   -    -   +    +
 review:reports                          GET     -    -      -   -   -    +   -    +
 review:reports                          POST    -    -      -   -   -    +   -    +
-exports:result                          GET     -    -      +   +   -    -   +    h
-exports:download-seg                    GET     -    -      +   +   -    -   +    h
-exports:download-nifti                  GET     -    -      +   +   -    -   +    h
-exports:push-seg                        POST    -    -      +   +   -    -   +    h
+exports:result                          GET     -    -      +   h   -    -   +    h
+exports:download-seg                    POST    -    -      +   h   -    -   +    h
+exports:download-nifti                  POST    -    -      +   h   -    -   +    h
+exports:push-seg                        POST    -    -      +   h   -    -   +    h
 exports:references                      GET     -    -      +   +   -    -   +    h
 exports:references                      POST    -    -      +   +   -    -   +    h
 ops:livez                               GET     +    +      +   +   +    +   +    .
@@ -272,13 +273,13 @@ QUERIES = {
     "imaging-api:wado-uri": lambda w: (
         f"?requestType=WADO&studyUID={w.series.study.study_instance_uid}"
         f"&seriesUID={w.series.series_instance_uid}&objectUID={w.instance.sop_instance_uid}"),
-    "exports-api:seg": lambda w: f"?results={w.confirmed.pk}",
     "prompts-api:diff": lambda w: f"?a={w.version.pk}&b={w.version.pk}",
     "prompts:diff": lambda w: f"?a={w.version.pk}&b={w.version.pk}",
     "learning-api:uncertainty": lambda w: f"?prompt_version={w.version.pk}",
 }
 # Bodies for rows whose "other" column is "h": the request must reach the object lookup.
 BODIES = {
+    "exports-api:seg": lambda w: {"results": [w.confirmed.pk]},
     "exports-api:seg-push": lambda w: {"results": [w.confirmed.pk]},
     "exports-api:references": lambda w: {"series": w.series.pk},
     "exports-api:references-pacs": lambda w: {"series": w.series.pk},
