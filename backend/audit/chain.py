@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -61,8 +62,18 @@ def _storable(value):
         if value.is_integer() and abs(value) >= 1e16:
             return int(value)
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return storable_text(value)
     return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with what no database text column holds (NUL, and lone UTF-16 surrogates,
+    which a JSON body's ``"\\ud800"`` decodes to) replaced by U+FFFD, so an entry about any
+    input can be written, hashed and read back alike."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def normalise(value):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from . import context
 from .scope import site_of
 from .anchors import anchor_when_due
-from .chain import GENESIS_HASH, entry_hash, normalise
+from .chain import GENESIS_HASH, entry_hash, normalise, storable_text
 from .models import AuditChainHead, AuditEntry
 
 
@@ -84,10 +84,10 @@ def record_event(
             "actor_printed_name": actor.get_printed_name() if authenticated else "",
             "action": action,
             "object_type": object_type,
-            "object_id": str(object_id),
+            "object_id": storable_text(str(object_id)),
             "old_values": normalise(old),
             "new_values": normalise(new),
-            "reason": reason or "",
+            "reason": storable_text(reason or ""),
             "client_address": canonical_address(client_address or ctx.client_address),
             "channel": ctx.channel,
             "versions": normalise(versions),
