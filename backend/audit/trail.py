@@ -6,10 +6,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import context
-from .scope import site_of
 from .anchors import anchor_when_due
 from .chain import GENESIS_HASH, entry_hash, normalise, storable_text
 from .models import AuditChainHead, AuditEntry
+from .scope import site_of
 
 
 def object_ref(target: models.Model | None) -> tuple[str, str]:
