@@ -55,13 +55,11 @@ def do_ingest(
     report = IngestReport()
     prepared: list[PreparedImage] = []
     converted: dict[str, int] = {}
-    limits = limits or UploadLimits.from_settings()
-    for item in expand(sources, limits):
+    for item in expand(sources, limits or UploadLimits.from_settings()):
         if isinstance(item, FileOutcome):
             report.files.append(item)
             continue
-        result = prepare(item, patient_id=patient_id, modality=modality,
-                         max_decoded_bytes=limits.max_decoded_bytes)
+        result = prepare(item, patient_id=patient_id, modality=modality)
         if isinstance(result, FileOutcome):
             report.files.append(result)
         else:
