@@ -1,48 +1,30 @@
 """Issue 20 item 8 in the browser: a draft made before a slice was added to its series shows a
 STALE banner with the reason, and Confirm is disabled; another annotator's draft offers no
 signing (only its owner signs)."""
-import io
 
-import numpy as np
 import pytest
 from django.db import transaction
 
-from annotations import masks
-from tests.backend.annotations.conftest import FIRST_SLICE, ct_files
+from tests.backend.annotations.conftest import FIRST_SLICE, ct_files, ingest_files, store_draft
 from tests.e2e.conftest import keep_screenshot, open_viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def ingest(files, sites, users):
-    from imaging.actions import do_ingest
-
-    report = do_ingest([(n, io.BytesIO(d), len(d)) for n, d in files], site=sites["home"],
-                       actor=users["annotator"])
-    assert {f["status"] for f in report.as_dict()["files"]} == {"imported"}, report.as_dict()
-
-
 def test_a_stale_draft_is_flagged_and_cannot_be_confirmed(page_as, live_server, head_ct,
                                                           library, users, sites):
-    from annotations.actions import do_claim_job, do_submit_job
-    from annotations.execution import save_result
+    from annotations.actions import do_submit_job
     from annotations.series_shape import series_digest
     from imaging.models import Series
 
     files = ct_files(head_ct.hu[FIRST_SLICE:FIRST_SLICE + 4], head_ct.spacing_zyx, "GROW-E2E")
-    ingest(files[:3], sites, users)
+    ingest_files(files[:3], sites["home"], users["annotator"])
     series = Series.objects.get(study__patient__patient_id="GROW-E2E")
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator"], series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        mask = np.zeros((3, 256, 256), np.uint8)
-        mask[:, 100:140, 90:150] = 1
-        save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9}, None, [],
-                    {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                     "code_version": "test"},
-                    made_on=(series_digest(series), series.content_version))
-    ingest(files[3:], sites, users)
+        store_draft(job, 3, made_on=(series_digest(series), series.content_version))
+    ingest_files(files[3:], sites["home"], users["annotator"])
 
     page = page_as("annotator")
     open_viewer(page, live_server.url, series.pk)

@@ -8,6 +8,7 @@ import pytest
 from annotations import masks
 from annotations.models import Result
 from audit.models import AuditEntry
+from tests.backend.annotations.conftest import store_draft
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -118,20 +119,13 @@ def test_another_sites_admin_does_not_see_the_result(ai_result, users, api_as):
 
 def test_a_new_job_does_not_supersede_another_annotators_draft(ai_result, users, library):
     """Running the structure again replaces the requester's own drafts only."""
-    import numpy as np
     from django.db import transaction
 
-    from annotations.actions import do_claim_job, do_submit_job
-    from annotations.execution import save_result
+    from annotations.actions import do_submit_job
 
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator_member"], ai_result.series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [80, 90, 150, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        mask = np.zeros((3, 256, 256), np.uint8)
-        mask[:, 90:140, 80:150] = 1
-        theirs = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9},
-                             None, [], {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                                        "code_version": "test"})
+        theirs = store_draft(job, 3, rows=slice(90, 140), cols=slice(80, 150))
     assert theirs.owner == users["annotator_member"]
     assert Result.objects.get(pk=ai_result.pk).state == "ai_draft"

@@ -2,13 +2,12 @@
 refused (409, naming the confirmed one) unless the confirmation explicitly supersedes it with a
 reason; the old one then becomes superseded, linked to its successor, audited. A partial
 unique index makes a race unable to store two."""
-import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
 
-from annotations import masks
 from annotations.models import Result
 from audit.models import AuditEntry
+from tests.backend.annotations.conftest import store_draft
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +20,12 @@ def url(result, what=""):
 @pytest.fixture
 def second(ai_result, users, library):
     """A second draft of the same series and structure (liver), by the same annotator."""
-    from annotations.actions import do_claim_job, do_submit_job
-    from annotations.execution import save_result
+    from annotations.actions import do_submit_job
 
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator"], ai_result.series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [80, 90, 150, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        mask = np.zeros((3, 256, 256), np.uint8)
-        mask[:, 90:140, 80:150] = 1
-        return save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9},
-                           None, [], {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                                      "code_version": "test"})
+        return store_draft(job, 3, rows=slice(90, 140), cols=slice(80, 150))
 
 
 @pytest.fixture
@@ -113,9 +106,8 @@ def test_two_confirmations_racing_leave_one_confirmed(ai_result, users, library)
 
     from django.db import connection, connections
 
-    from annotations.actions import do_claim_job, do_submit_job
+    from annotations.actions import do_submit_job
     from annotations.confirmation import AlreadyConfirmed, do_confirm_result
-    from annotations.execution import save_result
     from audit.models import Signature
 
     if connection.vendor != "postgresql":
@@ -123,12 +115,7 @@ def test_two_confirmations_racing_leave_one_confirmed(ai_result, users, library)
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator_member"], ai_result.series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [80, 90, 150, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        mask = np.zeros((3, 256, 256), np.uint8)
-        mask[:, 90:140, 80:150] = 1
-        theirs = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9},
-                             None, [], {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                                        "code_version": "test"})
+        theirs = store_draft(job, 3, rows=slice(90, 140), cols=slice(80, 150))
     start = threading.Barrier(2)
     outcomes = {}
 

@@ -2,26 +2,16 @@
 its job ran) is stale: it cannot be confirmed or edited (409 with the reason), the result API
 says so, and the result page shows it. It can still be rejected."""
 import base64
-import io
 
-import numpy as np
 import pytest
 from django.db import transaction
 
 from annotations import masks
 from annotations.models import Result
-from tests.backend.annotations.conftest import FIRST_SLICE, ct_files
+from tests.backend.annotations.conftest import FIRST_SLICE, ct_files, ingest_files, store_draft
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def ingest(files, sites, users):
-    from imaging.actions import do_ingest
-
-    report = do_ingest([(n, io.BytesIO(d), len(d)) for n, d in files], site=sites["home"],
-                       actor=users["annotator"])
-    assert {f["status"] for f in report.as_dict()["files"]} == {"imported"}, report.as_dict()
 
 
 @pytest.fixture
@@ -29,25 +19,17 @@ def growing(head_ct, library, users, sites):
     """A 3-slice series with an AI draft stored on it, made as the worker makes it (the series'
     content read just before the volume), and the fourth slice of the same series, not yet
     ingested."""
-    from annotations.actions import do_claim_job, do_submit_job
-    from annotations.execution import save_result
+    from annotations.actions import do_submit_job
     from annotations.series_shape import series_digest
     from imaging.models import Series
 
     files = ct_files(head_ct.hu[FIRST_SLICE:FIRST_SLICE + 4], head_ct.spacing_zyx, "GROW-1")
-    ingest(files[:3], sites, users)
+    ingest_files(files[:3], sites["home"], users["annotator"])
     series = Series.objects.get(study__patient__patient_id="GROW-1")
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator"], series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        made_on = (series_digest(series), series.content_version)
-        mask = np.zeros((3, 256, 256), np.uint8)
-        mask[:, 100:140, 90:150] = 1
-        provenance = {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                      "code_version": "test"}
-        result = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)),
-                             {1: 0.9}, None, [], provenance, made_on=made_on)
+        result = store_draft(job, 3, made_on=(series_digest(series), series.content_version))
     return result, files[3:]
 
 
@@ -71,7 +53,8 @@ def test_a_slice_added_after_the_run_makes_the_result_stale_and_unconfirmable(
     body = client.get(url(result)).json()
     assert body["stale"] is False and body["stale_reason"] == ""
 
-    ingest(rest, sites, users)  # the 31st slice of the report: one more image, same series
+    # the 31st slice of the report: one more image, same series
+    ingest_files(rest, sites["home"], users["annotator"])
 
     body = client.get(url(result)).json()
     assert body["stale"] is True
@@ -113,27 +96,20 @@ def test_a_slice_added_after_the_run_makes_the_result_stale_and_unconfirmable(
 def test_a_series_changed_between_prompt_and_run_makes_the_result_stale(
         head_ct, library, users, sites, api_as):
     """The worker loaded the grown series: the prompt was placed on other images."""
-    from annotations.actions import do_claim_job, do_submit_job
-    from annotations.execution import save_result
+    from annotations.actions import do_submit_job
     from annotations.series_shape import series_digest
     from imaging.models import Series
 
     files = ct_files(head_ct.hu[FIRST_SLICE:FIRST_SLICE + 4], head_ct.spacing_zyx, "GROW-2")
-    ingest(files[:3], sites, users)
+    ingest_files(files[:3], sites["home"], users["annotator"])
     series = Series.objects.get(study__patient__patient_id="GROW-2")
     with transaction.atomic():
         job, _ = do_submit_job(users["annotator"], series, library["liver-ct"],
                                {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]})
-    ingest(files[3:], sites, users)
+    ingest_files(files[3:], sites["home"], users["annotator"])
     with transaction.atomic():
-        job = do_claim_job(job.pk, "test-worker@localhost")
         series.refresh_from_db()
-        mask = np.zeros((4, 256, 256), np.uint8)
-        mask[:, 100:140, 90:150] = 1
-        result = save_result(job, mask, masks.stats(mask, (1.5, 0.957, 0.957)), {1: 0.9},
-                             None, [], {"engine": "litemedsam", "weights_sha256": "ab" * 32,
-                                                 "code_version": "test"},
-                             made_on=(series_digest(series), series.content_version))
+        result = store_draft(job, 4, made_on=(series_digest(series), series.content_version))
     body = api_as("annotator").get(url(result)).json()
     assert body["stale"] is True
     assert "between the prompt and the run" in body["stale_reason"]
