@@ -145,10 +145,9 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="medsam-bench-"))
     setup_environment(var_dir)
 
-    from annotations.flags import window_tuple
     from imaging.volumes import load_series_volume
     from model.engines.registry import get_engine
-    from model.protocol import segment_options
+    from model.protocol import segment_options, window_tuple
 
     site, annotator, volume_version = approved_version(args.engine)
     content = volume_version.content

@@ -58,6 +58,7 @@ from model.protocol import (  # noqa: E402
     reference_box,
     segment_options,
     standard_prompts,
+    window_tuple,
     worst_slice,
 )
 
@@ -81,11 +82,6 @@ def entry(key: str) -> dict:
     return yaml.safe_load((LIBRARY / f"{key}.yaml").read_text())
 
 
-def window_of(content: dict):
-    window = content.get("image", {}).get("window")
-    return (float(window["level"]), float(window["width"])) if window else None
-
-
 def ceiling_2d(engine, normalised: np.ndarray, reference: np.ndarray) -> np.ndarray:
     predicted = np.zeros(reference.shape, bool)
     for index in np.flatnonzero(reference.reshape(len(reference), -1).any(axis=1)):
@@ -95,7 +91,7 @@ def ceiling_2d(engine, normalised: np.ndarray, reference: np.ndarray) -> np.ndar
 
 
 def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> dict:
-    window = window_of(content)
+    window = window_tuple(content)
     options = segment_options(content, spacing_zyx[0])
     normalised = normalise_intensity(hu, "CT", window)
     row: dict = {"dice": {}, "seconds": {}}

@@ -10,15 +10,15 @@ one, and stops when the mask vanishes, the predicted IoU falls below the
 threshold, the mask's intensity leaves the key slice's (the run has walked off
 the structure's end into other tissue), or it reaches its territory's end.
 
-Measured with ``bench/propagation_accuracy.py`` on the abdominal reference CT
-(fp32 engine, 12 structures, one box on the largest slice): a fixed 3 mm
-margin gave mean Dice 0.629; a 10 % margin 0.668, 15 % also 0.668 (spleen
-0.80 -> 0.94, but the liver leaks, 0.89 -> 0.68); 10 % with the intensity stop
-and keeping connected parts 0.675; 15 % with both 0.689 (the stop holds the
-liver at 0.87), the default.
-Carrying the previous slice's logits as the decoder's dense mask prompt was
-measured too and dropped: 0.552 (LiteMedSAM was trained with boxes only; it
-helped the stomach, 0.46 -> 0.83, and hurt the small structures).
+Measured on the abdominal reference CT (fp32 engine, the 12 structures, one box on the
+largest slice as ``bench/propagation_accuracy.py`` places it; the variants were compared in
+one process sharing embeddings, 2026-12-07): a fixed 3 mm margin gave mean 3D Dice 0.629; a
+10 % margin 0.668, 15 % also 0.668 (spleen 0.80 -> 0.94, but the liver leaks, 0.89 -> 0.68);
+10 % with the intensity stop and keeping connected parts 0.675; 15 % with both 0.689 (the
+stop holds the liver at 0.87), the default, which the bench's own run reproduces (0.689).
+Carrying the previous slice's logits as the decoder's dense mask prompt was measured too and
+dropped: 0.552 (LiteMedSAM was trained with boxes only; it helped the stomach, 0.46 -> 0.83,
+and hurt the small structures).
 """
 
 from __future__ import annotations

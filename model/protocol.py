@@ -36,6 +36,12 @@ def segment_options(content: Mapping[str, Any], slice_mm: float) -> SegmentOptio
     )
 
 
+def window_tuple(content: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The entry's display and model window as (level, width), None when it has none."""
+    window = content.get("image", {}).get("window")
+    return (float(window["level"]), float(window["width"])) if window else None
+
+
 def key_slice(reference: np.ndarray) -> int:
     """The slice of largest cross-section of a (slices, rows, cols) mask."""
     areas = reference.reshape(reference.shape[0], -1).sum(axis=1)

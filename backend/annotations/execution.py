@@ -8,14 +8,13 @@ import numpy as np
 from django.db import close_old_connections, transaction
 
 from audit.trail import record_event
-from model.protocol import segment_options
+from model.protocol import segment_options, window_tuple
 
 from . import masks
 from .flags import (
     agreement_on_key_slice,
     plausibility_flags,
     prompt_slice_flag,
-    window_tuple,
 )
 from .models import Job, JobStatus, MaskVersion, Result, ResultState
 from .models.results import UNCONFIRMED

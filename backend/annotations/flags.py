@@ -2,6 +2,8 @@
 a prompt off the template's slice, and low agreement under prompt perturbation."""
 import numpy as np
 
+from model.protocol import window_tuple
+
 from .masks import MaskStats
 
 
@@ -96,6 +98,3 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_
     )
 
 
-def window_tuple(content: dict):
-    window = content.get("image", {}).get("window")
-    return (float(window["level"]), float(window["width"])) if window else None

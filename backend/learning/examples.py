@@ -3,7 +3,7 @@ the image normalised as the structure's prompt library entry says (its window)."
 import numpy as np
 
 from annotations import masks
-from annotations.flags import window_tuple
+from model.protocol import window_tuple
 
 from .models import Side, TrainingSet
 

@@ -9,9 +9,9 @@ tolerance (the same agreement measure results are flagged with).
 import numpy as np
 from django.db.models import Exists, OuterRef
 
-from annotations.flags import window_tuple
 from annotations.models import Result, ResultState
 from imaging.models import Series
+from model.protocol import window_tuple
 
 from .models import UncertaintyScore
 
