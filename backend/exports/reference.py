@@ -23,8 +23,9 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from imaging import access
+from imaging.limits import check_decoded_dicom, check_dicom_bytes
 from imaging.models import Series
-from model.imaging import plan_series
+from model.imaging import ImagingError, plan_series
 from prompts.models import PromptVersion, VersionState
 
 from .codes import StructureCodes, UnexportableCode, concept, same_structure, structure_codes
@@ -58,7 +59,13 @@ class ImportedSeg:
 
 def parse_seg_bytes(data: bytes) -> Dataset:
     try:
+        # The decoded-size cap of every image read from outside (issue 20 item 7), before a
+        # deflated data set is inflated or the segment frames are unpacked.
+        check_dicom_bytes(data)
         dataset = pydicom.dcmread(io.BytesIO(data))
+        check_decoded_dicom(dataset)
+    except ImagingError as error:
+        raise ReferenceImportError({"file": f"The file is refused: {error.message}."}) from None
     except (InvalidDicomError, EOFError, ValueError, OSError):
         raise ReferenceImportError({"file": "The file is not a readable DICOM file."}) from None
     return dataset

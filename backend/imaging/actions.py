@@ -55,11 +55,13 @@ def do_ingest(
     report = IngestReport()
     prepared: list[PreparedImage] = []
     converted: dict[str, int] = {}
-    for item in expand(sources, limits or UploadLimits.from_settings()):
+    limits = limits or UploadLimits.from_settings()
+    for item in expand(sources, limits):
         if isinstance(item, FileOutcome):
             report.files.append(item)
             continue
-        result = prepare(item, patient_id=patient_id, modality=modality)
+        result = prepare(item, patient_id=patient_id, modality=modality,
+                         max_decoded_bytes=limits.max_decoded_bytes)
         if isinstance(result, FileOutcome):
             report.files.append(result)
         else:

@@ -20,6 +20,7 @@ from model.imaging import (
     volume_to_datasets,
 )
 
+from . import limits
 from .outcomes import FileOutcome, rejected
 from .uploads import IncomingFile
 
@@ -54,15 +55,23 @@ class PreparedImage:
 
 
 def prepare(
-    incoming: IncomingFile, *, patient_id: str = "", modality: str = ""
+    incoming: IncomingFile,
+    *,
+    patient_id: str = "",
+    modality: str = "",
+    max_decoded_bytes: int | None = None,
 ) -> list[PreparedImage] | FileOutcome:
     """Check one file; NIfTI and NRRD become a generated DICOM series of ``modality`` (they
-    carry none themselves; "OT" when not given)."""
+    carry none themselves; "OT" when not given). An image that would decode to more than
+    ``max_decoded_bytes`` (default: :func:`imaging.limits.max_decoded_bytes`) is refused from
+    its header, before it is decoded."""
+    if max_decoded_bytes is None:
+        max_decoded_bytes = limits.max_decoded_bytes()
     kind = volume_format(incoming.name)
     try:
         if kind is not None:
-            return _prepare_volume_file(incoming, kind, patient_id, modality)
-        return [_prepare_dicom(incoming.name, incoming.data)]
+            return _prepare_volume_file(incoming, kind, patient_id, modality, max_decoded_bytes)
+        return [_prepare_dicom(incoming.name, incoming.data, max_decoded_bytes)]
     except ImagingError as error:
         return rejected(incoming.name, error.code, error.message)
     except Exception as error:  # a bad file must never abort the others
@@ -70,9 +79,9 @@ def prepare(
         return rejected(incoming.name, "corrupt", "the file is damaged and cannot be read")
 
 
-def _prepare_dicom(origin: str, data: bytes) -> PreparedImage:
-    dataset = read_dicom(data)
-    decode_frames(dataset)
+def _prepare_dicom(origin: str, data: bytes, max_decoded_bytes: int) -> PreparedImage:
+    dataset = read_dicom(data, max_decoded_bytes=max_decoded_bytes)
+    decode_frames(dataset, max_decoded_bytes=max_decoded_bytes)
     for keyword in _UID_KEYWORDS:
         value = str(dataset.get(keyword, ""))
         if not value or len(value) > 64 or not UID(value).is_valid:
@@ -87,7 +96,7 @@ class InvalidUidError(ImagingError):
 
 
 def _prepare_volume_file(
-    incoming: IncomingFile, kind: str, patient_id: str, modality: str
+    incoming: IncomingFile, kind: str, patient_id: str, modality: str, max_decoded_bytes: int
 ) -> list[PreparedImage]:
     suffix = "".join(Path(incoming.name).suffixes[-2:]) if kind == "nifti" else ".nrrd"
     if kind == "nifti" and not suffix.lower().endswith((".nii", ".nii.gz")):
@@ -97,7 +106,7 @@ def _prepare_volume_file(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"volume{suffix}"
         path.write_bytes(incoming.data)
-        volume = read_volume(path)
+        volume = read_volume(path, max_decoded_bytes=max_decoded_bytes, untrusted=True)
     digest = hashlib.sha256(incoming.data).hexdigest()
     datasets = volume_to_datasets(
         volume,

@@ -6,7 +6,11 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, pixel_array
 
-from model.imaging.dicom_file import native_pixel_bytes_expected, require_pixel_data
+from model.imaging.dicom_file import (
+    check_dicom_size,
+    native_pixel_bytes_expected,
+    require_pixel_data,
+)
 from model.imaging.errors import CorruptFileError, PixelDecodeError, TruncatedFileError
 from model.imaging.geometry import functional_group_value, number_of_frames
 
@@ -14,14 +18,16 @@ from model.imaging.geometry import functional_group_value, number_of_frames
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def decode_frames(dataset: Dataset) -> np.ndarray:
+def decode_frames(dataset: Dataset, *, max_decoded_bytes: int | None = None) -> np.ndarray:
     """All frames of ``dataset`` as float32 (frames, rows, cols) in modality units.
 
     Applies the rescale slope and intercept (per frame for enhanced objects) and RT dose grid
     scaling, inverts MONOCHROME1 so higher values are brighter, and reduces colour (RGB, YBR,
-    palette) to luminance.
+    palette) to luminance. With ``max_decoded_bytes`` an image whose header declares more than
+    that once decoded is refused before decoding (:func:`check_dicom_size`).
     """
     require_pixel_data(dataset)
+    check_dicom_size(dataset, max_decoded_bytes)
     frames = number_of_frames(dataset)
     rows, cols = int(dataset.Rows), int(dataset.Columns)
     expected = native_pixel_bytes_expected(dataset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,7 +15,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.tag import Tag
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from model.imaging.errors import (
     CorruptFileError,
@@ -23,6 +24,7 @@ from model.imaging.errors import (
     TruncatedFileError,
     UnsupportedTransferSyntaxError,
 )
+from model.imaging.limits import check_decoded_size, inflate_capped
 
 DicomSource = str | Path | bytes | BinaryIO
 
@@ -36,11 +38,16 @@ def is_dicom_part10(head: bytes) -> bool:
     return head[_PREAMBLE_LENGTH : _PREAMBLE_LENGTH + 4] == b"DICM"
 
 
-def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Dataset:
+def read_dicom(
+    source: DicomSource, *, stop_before_pixels: bool = False, max_decoded_bytes: int | None = None
+) -> Dataset:
     """Read a DICOM Part 10 file or raise an :class:`~model.imaging.errors.ImagingError`.
 
     Detects files that are not DICOM, cannot be parsed, or end before the data they declare.
     With ``stop_before_pixels`` only the header is read (and only header truncation detected).
+    With ``max_decoded_bytes`` a deflated data set that inflates past it is refused before
+    pydicom inflates it (pydicom inflates the whole stream in memory); the pixel data's own
+    size is checked by :func:`check_dicom_size`.
     """
     stream = _open(source)
     try:
@@ -50,6 +57,9 @@ def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Data
                 "not a DICOM file: the 'DICM' marker of a DICOM Part 10 file is missing"
             )
         stream.seek(0)
+        if max_decoded_bytes is not None:
+            check_deflated_size(stream, max_decoded_bytes)
+            stream.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -77,6 +87,41 @@ def read_dicom(source: DicomSource, *, stop_before_pixels: bool = False) -> Data
     if "TransferSyntaxUID" not in dataset.file_meta:
         raise CorruptFileError("the DICOM file meta information has no transfer syntax")
     return dataset
+
+
+def check_deflated_size(stream: BinaryIO, cap: int) -> None:
+    """Inflate a Deflated Explicit VR Little Endian data set in chunks, discarding the output,
+    and refuse it once it passes ``cap``."""
+    try:
+        pydicom.filereader.read_preamble(stream, False)
+        meta = pydicom.filereader._read_file_meta_info(stream)
+    except Exception:  # parsed again, with the precise reason, by dcmread
+        return
+    if str(meta.get("TransferSyntaxUID", "")) != DeflatedExplicitVRLittleEndian:
+        return
+
+    class _Discard:
+        def write(self, data: bytes) -> None:
+            pass
+
+    inflate_capped(stream, _Discard(), cap + 1, wbits=-zlib.MAX_WBITS, cap=cap,
+                   what="deflated DICOM data set")
+
+
+def check_dicom_size(dataset: Dataset, cap: int | None) -> None:
+    """Refuse pixel data that would decode to more than ``cap`` bytes: rows x columns x frames
+    x samples x max(bits allocated / 8, float32), from the header, before decoding."""
+    if cap is None or not any(tag in dataset for tag in PIXEL_DATA_TAGS):
+        return
+    try:
+        rows, cols = int(dataset.get("Rows") or 0), int(dataset.get("Columns") or 0)
+        frames = int(dataset.get("NumberOfFrames") or 1)
+        samples = int(dataset.get("SamplesPerPixel") or 1)
+        bits = int(dataset.get("BitsAllocated") or 8)
+    except (TypeError, ValueError) as exc:
+        raise CorruptFileError("the image size attributes are not numbers") from exc
+    check_decoded_size((frames, rows, cols), max(1, (bits + 7) // 8), cap, samples=samples,
+                       what="DICOM image")
 
 
 def _open(source: DicomSource) -> BinaryIO:

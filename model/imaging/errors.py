@@ -107,3 +107,13 @@ class InvalidGeometryError(InconsistentSeriesError):
     """Missing or invalid position, orientation or spacing attributes."""
 
     code = "invalid_geometry"
+
+
+class DecodedSizeError(ImagingError):
+    """The image would take more memory once decoded than the configured limit allows.
+
+    Checked from the header (or while streaming a compressed part) before anything that size
+    is allocated, so a small file that declares or inflates to a huge image is refused cheaply.
+    """
+
+    code = "decoded_too_large"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.imaging.dicom_file import is_dicom_part10, read_dicom
+from model.imaging.dicom_file import check_dicom_size, is_dicom_part10, read_dicom
 from model.imaging.errors import NoPixelDataError, UnsupportedFormatError
 from model.imaging.nifti import read_nifti, write_nifti_mask
 from model.imaging.nrrd import read_nrrd, write_nrrd_mask
@@ -27,11 +27,17 @@ def volume_format(name: str) -> str | None:
     return None
 
 
-def read_volume(path: str | Path) -> Volume:
+def read_volume(
+    path: str | Path, *, max_decoded_bytes: int | None = None, untrusted: bool = False
+) -> Volume:
     """Read a NIfTI or NRRD file, one DICOM file, or a folder holding one DICOM series.
 
     In a folder, files that are not DICOM images (DICOMDIR, reports, stray files) are skipped;
     the images left must form exactly one consistent series.
+
+    ``max_decoded_bytes`` caps the decoded size of each image, checked from its header before
+    the voxels are allocated. ``untrusted`` (a file someone sent) refuses NRRD headers that
+    point at another file of this machine.
 
     Raises
     ------
@@ -43,10 +49,14 @@ def read_volume(path: str | Path) -> Volume:
         return read_dicom_folder(path)
     kind = volume_format(path.name)
     if kind == "nifti":
-        return read_nifti(path)
+        return read_nifti(path, max_decoded_bytes=max_decoded_bytes)
     if kind == "nrrd":
-        return read_nrrd(path)
-    return assemble_volume([read_dicom(path)])
+        return read_nrrd(path, max_decoded_bytes=max_decoded_bytes,
+                         allow_detached=not untrusted)
+    dataset = read_dicom(path, max_decoded_bytes=max_decoded_bytes)
+    if max_decoded_bytes is not None:
+        check_dicom_size(dataset, max_decoded_bytes)
+    return assemble_volume([dataset])
 
 
 def read_dicom_folder(folder: Path) -> Volume:

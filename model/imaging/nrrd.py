@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import bz2
+import io
+import zlib
 from pathlib import Path
 
 import nrrd
 import numpy as np
 
-from model.imaging.errors import CorruptFileError, UnsupportedFormatError
+from model.imaging.errors import (
+    CorruptFileError,
+    DecodedSizeError,
+    TruncatedFileError,
+    UnsupportedFormatError,
+)
+from model.imaging.limits import CHUNK, check_decoded_size, human_bytes, inflate_capped
 from model.imaging.volume import Volume
 
 # Sign flips from each NRRD space to LPS.
@@ -18,11 +27,30 @@ _SPACE_TO_LPS = {
 }
 
 
-def read_nrrd(path: str | Path) -> Volume:
-    """Read a NRRD file; ``voxels[k, j, i] == data[i, j, k]`` (fastest axis is the column)."""
+def read_nrrd(
+    path: str | Path, *, max_decoded_bytes: int | None = None, allow_detached: bool = True
+) -> Volume:
+    """Read a NRRD file; ``voxels[k, j, i] == data[i, j, k]`` (fastest axis is the column).
+
+    With ``max_decoded_bytes`` the header is read first and an image that would decode to more
+    is refused before its data is read; gzip and bzip2 data are inflated only as far as the
+    header declares. Without ``allow_detached`` a header naming a separate data file (which
+    could be any file on this machine) is refused.
+    """
     try:
-        data, header = nrrd.read(str(path), index_order="F")
-    except (nrrd.NRRDError, ValueError, OSError, EOFError) as exc:
+        with open(path, "rb") as stream:
+            header = nrrd.read_header(stream)
+            detached = header.get("datafile", header.get("data file"))
+            if detached is not None and not allow_detached:
+                raise UnsupportedFormatError(
+                    "NRRD headers that name a separate data file are not accepted; "
+                    "send the image as one .nrrd file"
+                )
+            if max_decoded_bytes is None or detached is not None:
+                data = nrrd.read_data(header, stream, str(path), index_order="F")
+            else:
+                data = _read_capped(header, stream, max_decoded_bytes)
+    except (nrrd.NRRDError, ValueError, OSError, EOFError, KeyError, TypeError) as exc:
         raise CorruptFileError("not a readable NRRD file: the header or data is invalid") from exc
     if data.ndim == 2:
         data = data[:, :, None]
@@ -37,6 +65,54 @@ def read_nrrd(path: str | Path) -> Volume:
     # Orientation is established only by 'space directions' in a named anatomical 'space'.
     known = header.get("space directions") is not None and "space" in header
     return Volume(voxels, _affine(header, data.shape), None, orientation_known=known)
+
+
+def _read_capped(header: dict, stream, cap: int) -> np.ndarray:
+    """``nrrd.read_data`` after checking the declared size, with compressed data inflated in
+    chunks and only as far as the header declares (pynrrd inflates the whole stream)."""
+    sizes = [int(n) for n in np.atleast_1d(header["sizes"])]
+    dtype = nrrd.reader._determine_datatype(header)
+    check_decoded_size(sizes, dtype.itemsize, cap, what="NRRD image")
+    encoding = str(header.get("encoding", "raw"))
+    if encoding not in ("gzip", "gz", "bzip2", "bz2"):
+        return nrrd.read_data(header, stream, None, index_order="F")
+    line_skip = int(header.get("lineskip", header.get("line skip", 0)))
+    byte_skip = int(header.get("byteskip", header.get("byte skip", 0)))
+    if line_skip < 0 or byte_skip < -1:
+        raise CorruptFileError("the NRRD line skip or byte skip is invalid")
+    for _ in range(line_skip):
+        stream.readline()
+    expected = int(np.prod(sizes, dtype=object)) * dtype.itemsize
+    limit = expected + byte_skip if byte_skip >= 0 else cap + 1
+    inflated = io.BytesIO()
+    if encoding in ("gzip", "gz"):
+        inflate_capped(stream, inflated, limit, wbits=zlib.MAX_WBITS | 16, cap=cap,
+                       what="NRRD data")
+    else:
+        _bunzip_capped(stream, inflated, limit, cap)
+    raw = inflated.getbuffer()
+    raw = raw[byte_skip:] if byte_skip >= 0 else raw[len(raw) - expected:]
+    if len(raw) < expected:
+        raise TruncatedFileError("the NRRD data is shorter than its header declares")
+    plain = {k: v for k, v in header.items()
+             if k not in ("lineskip", "line skip", "byteskip", "byte skip")}
+    plain["encoding"] = "raw"
+    return nrrd.read_data(plain, io.BytesIO(bytes(raw[:expected])), None, index_order="F")
+
+
+def _bunzip_capped(stream, target, limit: int, cap: int) -> None:
+    decompressor = bz2.BZ2Decompressor()
+    written = 0
+    while written < limit and not decompressor.eof:
+        chunk = b"" if decompressor.needs_input is False else stream.read(CHUNK)
+        if decompressor.needs_input and not chunk:
+            break
+        out = decompressor.decompress(chunk, min(CHUNK, limit - written))
+        written += len(out)
+        target.write(out)
+        if written > cap:
+            raise DecodedSizeError(f"the NRRD data inflates to more than the limit of "
+                                   f"{human_bytes(cap)}")
 
 
 def _affine(header: dict, shape: tuple[int, ...]) -> np.ndarray:
