@@ -26,14 +26,20 @@ def celery_worker_command(
 
 
 def web_command(host: str, port: int, workers: int = 2) -> list:
+    """gunicorn with its own access log off: its request line carries the concrete path and
+    query string (patient IDs in searches, UIDs in DICOMweb paths). Request lines come from
+    the application instead (:data:`WEB_ENV`), naming the route pattern only."""
     return [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--threads", "4",
-        "--access-logfile", "-",
-        "--access-logformat", '%(t)s "%(r)s" %(s)s %(b)s %(L)ss',
     ]
+
+
+# The web child's environment: the application's access log (ops.middleware) on unless the
+# operator turned it off.
+WEB_ENV = {"MEDSAM_ACCESS_LOG": os.environ.get("MEDSAM_ACCESS_LOG", "1")}
 
 
 def start(command: list, env: dict | None = None) -> subprocess.Popen:

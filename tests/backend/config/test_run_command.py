@@ -75,6 +75,11 @@ def test_it_runs_web_and_worker_on_the_embedded_default_and_stops_on_ctrl_c(tmp_
         match = re.search(r"^\s+annotator\s+(\S+)\s+annotator$", output, re.MULTILINE)
         assert match, output
         assert sign_in(base, "annotator", match.group(1)) == f"{base}/"
+        # Request lines name the route, never the query string or the concrete path.
+        get(f"{base}/worklist/?q=HOSP-SECRET-4242")
+        get(f"{base}/accounts/login/?next=/worklist/%3Fq%3DHOSP-SECRET-4242")
+        wait_for(lambda: "medsam.access GET" in log.read_text(), 10, proc, log)
+        assert "HOSP-SECRET-4242" not in log.read_text()
 
         # A crashed model worker is started again; the web server stays up meanwhile.
         crashed = child_pids(proc.pid, "models@")

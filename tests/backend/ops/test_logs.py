@@ -57,3 +57,25 @@ def test_plain_lines_are_masked_too():
         record("search %s", "/qido?PatientName=Doe^J")
     )
     assert line == "ERROR search /qido?<redacted>"
+
+
+def test_warnings_go_through_logging_and_are_masked(tmp_path):
+    """highdicom and pydicom warn with attribute values (a patient's name) in the text; those
+    reach stderr only through the redacting formatter."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = (
+        "import django, warnings; django.setup(); "
+        "warnings.warn('Value of PatientName is Doe^Jane^Q, not a valid person name')"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local",
+           "MEDSAM_VAR_DIR": str(tmp_path), "PYTHONPATH": str(settings.BACKEND_DIR)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=settings.REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert "py.warnings" in done.stderr, done.stderr
+    assert "<name>" in done.stderr
+    assert "Doe" not in done.stderr and "Jane" not in done.stderr

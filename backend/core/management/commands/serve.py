@@ -44,7 +44,7 @@ class Command(BaseCommand):
                     f"models@{host_name}", MODEL_QUEUES)),
                 Child("task worker", processes.celery_worker_command(
                     f"tasks@{host_name}", ["default"], pool="threads", concurrency=2)),
-                Child("web server", processes.web_command(host, port)),
+                Child("web server", processes.web_command(host, port), env=processes.WEB_ENV),
             ],
             report=lambda line: self.stderr.write(line),
         )
