@@ -8,5 +8,7 @@ echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> TypeScript"
 npm run --silent typecheck
+echo "==> vitest"
+npm run --silent test
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"
