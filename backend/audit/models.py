@@ -145,3 +145,60 @@ class Signature(AppendOnlyModel):
         """The human-readable form every display and export of the signed record shows."""
         when = self.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"{self.printed_name} ({self.signer_username}), {when}: {self.get_meaning_display()}"
+
+
+class ReadRecord(AppendOnlyModel):
+    """One read of patient data, in the read log: unchained, append-only (issue 20).
+
+    Every read of patient data writes one (``audit.reads.record_read``); the chained trail
+    holds an ``imaging.read`` entry for each read too, except per-image reads of a series
+    (a viewer's frames) by a user who already opened that series in the current window: those
+    are in this log only, covered by the window's chained ``series opened`` entry.
+
+    at: server time (UTC). actor_id / actor_username: who read (empty for the system).
+    site: whose data it is, by the trail's rules (``audit.scope.site_of``); what a site's
+        auditor may see. client_address / channel: where from, as the trail resolves them.
+    object_type / object_id: what was read (an instance, a series, a result...).
+    series_id / patient_id: the series and patient (primary keys) it concerns, where known.
+    what / count: which data (``frames``, ``metadata``...) and how many rows, for searches.
+    chained: the trail has an entry for this very read (its ``new_values.read_record`` is
+        this row's id): every read but a per-image read inside an opened window.
+    window / opens: for per-image reads, the number of the window (``AUDIT_READ_WINDOW_SECONDS``
+        periods since the epoch); ``opens`` marks the read that opened the series for its
+        user in that window and has the chained entry. At most one per user, series and window
+        (a unique index), so two simultaneous first frames do not both write one.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    client_address = models.GenericIPAddressField(null=True)
+    channel = models.CharField(max_length=20, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    series_id = models.BigIntegerField(null=True)
+    patient_id = models.BigIntegerField(null=True)
+    what = models.CharField(max_length=100)
+    count = models.IntegerField(null=True)
+    chained = models.BooleanField(default=False)
+    window = models.BigIntegerField(null=True)
+    opens = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["actor_id", "at"], name="audit_read_actor_at"),
+            models.Index(fields=["series_id", "at"], name="audit_read_series_at"),
+            models.Index(fields=["patient_id", "at"], name="audit_read_patient_at"),
+            models.Index(fields=["site", "at"], name="audit_read_site_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["actor_id", "series_id", "window"],
+                                    condition=models.Q(opens=True),
+                                    name="audit_read_one_opening_per_window"),
+        ]
+
+    def __str__(self) -> str:
+        return f"read {self.what} {self.object_type}:{self.object_id} by {self.actor_username}"

@@ -2,14 +2,16 @@
 append-only tables, whoever connects: the ORM, a raw SQL session or an administrator's shell.
 
 Installed by the migration of the app owning each table (audit 0003 for the trail and the
-signatures, annotations 0003 for mask versions); a change to the SQL here needs a new
-migration that calls ``install`` again (it replaces what is there).
+signatures, audit 0006 for the read log, annotations 0003 for mask versions); a change to the
+SQL here needs a new migration that calls ``install`` again (it replaces what is there).
 """
 
 AUDIT_TABLES = ("audit_auditentry", "audit_signature")
+# The unchained log of every read of patient data (``audit.models.ReadRecord``).
+READ_LOG_TABLES = ("audit_readrecord",)
 # What a signature is bound to is as append-only as the signature.
 SIGNED_CONTENT_TABLES = ("annotations_maskversion",)
-APPEND_ONLY_TABLES = AUDIT_TABLES + SIGNED_CONTENT_TABLES
+APPEND_ONLY_TABLES = AUDIT_TABLES + READ_LOG_TABLES + SIGNED_CONTENT_TABLES
 
 REFUSAL = "audit records are append-only"
 

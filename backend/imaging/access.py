@@ -1,7 +1,9 @@
 """The one place patient data is read: image files, headers, volumes and search results.
 
-Every function here records the read in the audit trail (``imaging.read``) before returning
-data, so the audit shows who saw which patient's images. Nothing here logs patient data.
+Every function here records the read before returning data (``audit.reads``): in the read
+log always, and in the chained trail (``imaging.read``) except for the per-image reads of a
+series a user already opened in the current window, so the audit shows who saw which
+patient's images without every frame taking the chain's lock. Nothing here logs patient data.
 """
 
 from collections.abc import Sequence
@@ -9,7 +11,7 @@ from collections.abc import Sequence
 from django.db.models import Model
 from pydicom.dataset import Dataset
 
-from audit.trail import record_event
+from audit import reads
 from model.imaging import read_dicom
 
 from .models import Instance, Series
@@ -17,13 +19,8 @@ from .models import Instance, Series
 
 def record_read(target: Model | None, what: str, *, actor=None, count: int | None = None) -> None:
     """Audit a read of patient data; ``what`` says which data (``frames``, ``metadata``...)."""
-    details: dict = {"what": what}
-    if count is not None:
-        details["count"] = count
-    if target is None:
-        record_event(action="imaging.read", actor=actor, object_type="imaging.search", new=details)
-    else:
-        record_event(action="imaging.read", actor=actor, target=target, new=details)
+    reads.record_read(target, what, actor=actor, count=count,
+                      object_type="" if target is not None else "imaging.search")
 
 
 def instance_bytes(instance: Instance, what: str, *, actor=None) -> bytes:

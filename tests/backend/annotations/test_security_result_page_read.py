@@ -2,7 +2,7 @@
 audited like every other (``imaging.read``, on the result, by the user)."""
 import pytest
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, ReadRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,10 @@ def test_opening_the_result_page_records_a_patient_data_read(ai_result, browser_
     assert AuditEntry.objects.filter(action="imaging.read").count() == before + 1
     entry = reads.get()
     assert entry.actor_id == users[role].pk
-    assert entry.new_values == {"what": "result record"}
+    # The read log holds the same read; the chained entry names its record.
+    record = ReadRecord.objects.get(object_type="annotations.result", object_id=str(ai_result.pk))
+    assert record.chained and record.actor_id == users[role].pk
+    assert entry.new_values == {"what": "result record", "read_record": record.pk}
 
 
 def test_a_refused_page_records_no_read(ai_result, browser_as):
