@@ -31,6 +31,25 @@ function describeError(status: number, body: unknown): string {
   return `The server answered ${status}.`;
 }
 
+const RETRY = "Try again; if it keeps failing, reload the page.";
+
+/** What a failed action tells the user: what failed, why (the server's own words when it
+ * answered), and what to do next. ``next`` replaces the default advice to try again. */
+export function describeFailure(action: string, error: unknown, next = RETRY): string {
+  if (error instanceof ApiError) {
+    if (error.status === 401 || error.status === 403) {
+      return `${action} failed: ${error.message} If your session ended, reload the page and sign in again.`;
+    }
+    return `${action} failed: ${error.message} ${next}`;
+  }
+  if (error instanceof TypeError) {
+    // fetch rejects with a TypeError when no answer came at all.
+    return `${action} failed: the server could not be reached (${error.message}). ` +
+      "Check the connection, then try again.";
+  }
+  return `${action} failed: ${error instanceof Error ? error.message : String(error)} ${next}`;
+}
+
 async function request(url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("Accept", "application/json");

@@ -1,11 +1,28 @@
 // A running job: a progress bar of slices done, polled from the jobs API, and Cancel.
-import { getJson, postJson, urls, type Job } from "./api";
+import { describeFailure, getJson, postJson, urls, type Job } from "./api";
 
 const POLL_MS = 400;
 
+const MESSAGES: Record<Job["status"], (job: Job) => string> = {
+  queued: () => "Queued: waiting for a worker…",
+  running: ({ progress: { done, total } }) =>
+    total ? `Segmenting: ${done} of ${total} slices done` : "Segmenting: starting…",
+  succeeded: ({ progress: { total } }) => `Done: ${total} slices segmented.`,
+  failed: (job) => `Failed: ${job.error || "the worker reported an error"}`,
+  cancelled: () => "Cancelled.",
+};
+
+export function isLive(job: Job | null): boolean {
+  return job !== null && (job.status === "queued" || job.status === "running");
+}
+
 export class JobProgress {
   private job: Job | null = null;
-  private timer = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped on every job state shown, so an answer to an older request is recognised. */
+  private generation = 0;
+  /** A problem to keep showing with the job's state (a refused cancel) while the job runs. */
+  private note = "";
 
   constructor(
     private readonly box: HTMLElement,
@@ -18,50 +35,66 @@ export class JobProgress {
   }
 
   get running(): boolean {
-    return this.job !== null && (this.job.status === "queued" || this.job.status === "running");
+    return isLive(this.job);
   }
 
+  /** Show ``job`` and poll it while it is live. A different job starts from a clean panel:
+   * nothing of the previous job (its note, a disabled Cancel) carries over. */
   follow(job: Job): void {
-    window.clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    if (this.job?.id !== job.id || !isLive(job)) this.note = "";
+    if (this.job?.id !== job.id) this.cancelButton.disabled = false;
+    this.generation++;
     this.job = job;
     this.box.hidden = false;
     this.show(job);
-    if (this.running) this.timer = window.setTimeout(() => void this.poll(), POLL_MS);
+    if (this.running) this.timer = setTimeout(() => void this.poll(), POLL_MS);
     else this.onFinished(job);
   }
 
+  /** One poll. Its answer is dropped when anything else was shown meanwhile (a cancel's
+   * answer, or a new job): a late answer about the previous job once put that job's
+   * "Cancelled." over a new job that was running, and stopped the new job's polling. */
   private async poll(): Promise<void> {
-    if (!this.job) return;
+    const job = this.job;
+    if (!job) return;
+    const asked = this.generation;
+    let latest: Job;
     try {
-      this.follow(await getJson<Job>(urls.job(this.job.id)));
+      latest = await getJson<Job>(urls.job(job.id));
     } catch (error) {
-      this.status.textContent = `Lost contact with the server (${error}); retrying…`;
-      this.timer = window.setTimeout(() => void this.poll(), POLL_MS * 5);
+      if (asked !== this.generation) return;
+      this.status.textContent = describeFailure("Checking the job's progress", error,
+        "Retrying in a few seconds; the job goes on on the server.");
+      this.status.className = "fineprint error";
+      this.timer = setTimeout(() => void this.poll(), POLL_MS * 5);
+      return;
     }
+    if (asked === this.generation) this.follow(latest);
   }
 
   private show(job: Job): void {
-    const { done, total, fraction } = job.progress;
-    this.bar.value = job.status === "succeeded" ? 1 : fraction;
+    this.bar.value = job.status === "succeeded" ? 1 : job.progress.fraction;
     this.box.dataset.status = job.status;
     this.cancelButton.hidden = !this.running;
-    const messages: Record<Job["status"], string> = {
-      queued: "Queued: waiting for a worker…",
-      running: total ? `Segmenting: ${done} of ${total} slices done` : "Segmenting: starting…",
-      succeeded: `Done: ${total} slices segmented.`,
-      failed: `Failed: ${job.error || "the worker reported an error"}`,
-      cancelled: "Cancelled.",
-    };
-    this.status.textContent = messages[job.status];
+    this.status.textContent = [MESSAGES[job.status](job), this.note].filter(Boolean).join(" ");
+    this.status.className = this.note || job.status === "failed" ? "fineprint error" : "fineprint";
   }
 
-  private async cancel(): Promise<void> {
-    if (!this.job || !this.running) return;
+  async cancel(): Promise<void> {
+    const job = this.job;
+    if (!job || !this.running) return;
     this.cancelButton.disabled = true;
     try {
-      this.follow(await postJson<Job>(urls.cancel(this.job.id), { reason: "cancelled in viewer" }));
+      const answer = await postJson<Job>(urls.cancel(job.id), { reason: "cancelled in viewer" });
+      if (this.job?.id === job.id) this.follow(answer);
+    } catch (error) {
+      if (this.job?.id !== job.id) return;
+      this.note = describeFailure("Cancelling", error,
+        "The job may still be running: press Cancel again.");
+      this.show(this.job);
     } finally {
-      this.cancelButton.disabled = false;
+      if (this.job?.id === job.id) this.cancelButton.disabled = false;
     }
   }
 }
