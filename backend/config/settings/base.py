@@ -14,6 +14,13 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 BACKEND_DIR = REPO_ROOT / "backend"
 VAR_DIR = Path(os.environ.get("MEDSAM_VAR_DIR", REPO_ROOT / "var"))
 
+# What this application writes holds patient data (database, media, backups, logs, the broker's
+# messages) or keys: never world-readable. Every process (web, workers, commands) reads these
+# settings first, so the mask applies to all of them: files 0640, folders 0750 at most.
+# core.file_modes tightens what an older installation left more open.
+FILE_MODE_UMASK = 0o027
+os.umask(FILE_MODE_UMASK)
+
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -194,6 +201,8 @@ if MEDIA_STORAGE == "s3":
 elif MEDIA_STORAGE != "filesystem":
     raise ImproperlyConfigured("MEDSAM_MEDIA_STORAGE must be 'filesystem' or 's3'")
 MEDIA_ROOT = Path(os.environ.get("MEDSAM_MEDIA_ROOT", VAR_DIR / "media"))
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -8,6 +8,7 @@ manifest. ``manage.py audit_verify`` then walks the restored chain.
 import hashlib
 import io
 import json
+import os
 import tarfile
 import tempfile
 from pathlib import Path
@@ -39,6 +40,11 @@ def _file_sha256(path: Path) -> str:
         return media.sha256_of(stream)
 
 
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mode = 0o600
+    return info
+
+
 def create(target: Path) -> dict:
     """Write the backup archive to ``target``; returns its manifest."""
     from annotations.provenance import code_version
@@ -63,17 +69,21 @@ def create(target: Path) -> dict:
             "audit": _audit_state(),
             "media": {},
         }
-        with tarfile.open(target, "w") as archive:
-            archive.add(dump_path, arcname=member)
+        # A backup holds every patient's data: readable by its owner only (0600), whatever
+        # the process mask or the mode of a file already there.
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w") as archive:
+            archive.add(dump_path, arcname=member, filter=_private)
             for name in media.walk():
                 with media.default_storage.open(name, "rb") as stream:
                     data = stream.read()
                 manifest["media"][name] = hashlib.sha256(data).hexdigest()
-                info = tarfile.TarInfo(f"media/{name}")
+                info = _private(tarfile.TarInfo(f"media/{name}"))
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
+            info = _private(tarfile.TarInfo(MANIFEST))
             info.size = len(body)
             archive.addfile(info, io.BytesIO(body))
     return manifest

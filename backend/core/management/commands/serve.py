@@ -1,6 +1,7 @@
 import signal
 import socket
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.celery import ALL_QUEUES, MODEL_QUEUES
 from core import processes
+from core.file_modes import close_to_others
 from core.supervisor import Child, Supervisor
 
 
@@ -31,6 +33,14 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, no_seed, **options):
         if not port_free(host, port):
             raise CommandError(f"Port {port} is in use; pick another with --port.")
+        database = settings.DATABASES["default"]
+        sqlite = database["ENGINE"].endswith("sqlite3")
+        for root in {Path(settings.VAR_DIR), Path(settings.MEDIA_ROOT)} | (
+            {Path(f"{database['NAME']}{end}") for end in ("", "-wal", "-shm")} if sqlite else set()
+        ):
+            if changed := close_to_others(root):
+                self.stderr.write(f"Closed {changed} files or folders under {root} to other "
+                                  "users (they held patient data readable by everyone).")
         call_command("seed_roles", stdout=self.stdout)
         if not no_seed:
             call_command("seed_demo", stdout=self.stdout)
