@@ -2,6 +2,7 @@
 // and zoom, slice number and position, and the patient-orientation letters at the edges.
 import { metaData, type Types } from "@cornerstonejs/core";
 import type { SeriesLayout } from "./api";
+import { edgeLetters, sliceLocation as locationAlongNormal, type Edge } from "./geometry";
 import type { Stage } from "./setup";
 
 // DICOM patient axes (LPS): +x left, +y posterior, +z head.
@@ -17,27 +18,17 @@ function text(id: string, lines: string[]): void {
 }
 
 /** The letter of the patient direction that points most toward each screen edge. */
-export function orientationLetters(stage: Stage): Record<"top" | "bottom" | "left" | "right", string> {
+export function orientationLetters(stage: Stage): Record<Edge, string> {
   const { viewport } = stage;
   const camera = viewport.getCamera();
   const centre = camera.focalPoint as Types.Point3;
   const origin = viewport.worldToCanvas(centre);
-  const directions = AXES.map(([axis, plus, minus]) => {
+  return edgeLetters(AXES.map(([axis, plus, minus]) => {
     const tip = viewport.worldToCanvas([
       centre[0] + axis[0] * 10, centre[1] + axis[1] * 10, centre[2] + axis[2] * 10,
     ]);
     return { dx: tip[0] - origin[0], dy: tip[1] - origin[1], plus, minus };
-  });
-  const edge = (sx: number, sy: number) => {
-    const ranked = directions
-      .map((d) => ({ d, along: d.dx * sx + d.dy * sy }))
-      .filter(({ along }) => Math.abs(along) > 1e-3)
-      .sort((a, b) => Math.abs(b.along) - Math.abs(a.along));
-    const best = ranked[0];
-    if (!best) return "";
-    return best.along > 0 ? best.d.plus : best.d.minus;
-  };
-  return { right: edge(1, 0), left: edge(-1, 0), bottom: edge(0, 1), top: edge(0, -1) };
+  }));
 }
 
 function sliceLocation(imageId: string): string {
@@ -49,8 +40,7 @@ function sliceLocation(imageId: string): string {
   const r = plane?.rowCosines;
   const c = plane?.columnCosines;
   if (!p || !r || !c) return "";
-  const n = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
-  const location = p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
+  const location = locationAlongNormal(p, r, c);
   const thickness = plane?.sliceThickness ? `  thk ${plane.sliceThickness} mm` : "";
   return `Loc ${location.toFixed(1)} mm${thickness}`;
 }

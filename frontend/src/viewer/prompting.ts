@@ -1,17 +1,21 @@
 // The prompt layer: the box or clicks the chosen entry's interaction template asks for, drawn
 // on an SVG over the viewport and kept in image pixels (column, row) of their stack slice.
+//
+// Cornerstone3D's RectangleROITool (and ProbeTool for clicks) could draw these, but not as a
+// prompt: what a new box does is the template's to say (template.ts: how many, one per
+// slice, a new box replacing the old one), a click needs its inside/outside label, and its
+// annotations live in the shared annotation state with ROI statistics recomputed on every
+// drag, to be kept apart from the brush and cleared on every template change. A prompt is
+// transient input to one job, so it stays on its own layer, in Cornerstone's coordinates.
 import { metaData, utilities, type Types } from "@cornerstonejs/core";
 import type { Interaction } from "./api";
+import { clampToImage, pageToCanvas, planeOf } from "./geometry";
 import type { Stage } from "./setup";
+import { templateProblems, withBox, withPoint, type SlicePrompt } from "./template";
 
-export interface SlicePrompt {
-  slice: number;
-  box?: [number, number, number, number];
-  points?: [number, number, number][];
-}
+export type { SlicePrompt } from "./template";
 
 const SVG = "http://www.w3.org/2000/svg";
-const MIN_BOX_SIDE_PX = 2;
 
 export class PromptLayer {
   private template: Interaction | null = null;
@@ -59,39 +63,17 @@ export class PromptLayer {
 
   /** What keeps the prompt from fitting the template; empty when it may be submitted. */
   problems(): string[] {
-    const template = this.template;
-    if (!template) return ["Choose a structure first."];
-    const problems: string[] = [];
-    const plane = template.plane;
-    const seriesPlane = acquisitionPlane(this.stage.imageIds[0]);
-    if (plane && seriesPlane && plane !== seriesPlane) {
-      problems.push(`This protocol asks for the ${plane} plane; this series is ${seriesPlane}.`);
-    }
-    if (template.tool === "box") {
-      const count = this.items.filter((p) => p.box).length;
-      if (count !== template.count) {
-        const noun = template.count === 1 ? "box" : "boxes";
-        problems.push(`Draw exactly ${template.count} ${noun} (${count} drawn).`);
-      }
-    } else {
-      const count = this.items.reduce((n, p) => n + (p.points?.length ?? 0), 0);
-      if (count !== template.count) {
-        problems.push(`Place exactly ${template.count} click(s) (${count} placed).`);
-      }
-    }
-    return problems;
+    return templateProblems(this.template, this.items, acquisitionPlane(this.stage.imageIds[0]));
   }
 
+  /** Page -> canvas (ours), canvas -> world -> image pixel (Cornerstone), kept on the image. */
   private imagePoint(event: PointerEvent): [number, number] {
-    const rect = this.svg.getBoundingClientRect();
-    const world = this.stage.viewport.canvasToWorld([
-      event.clientX - rect.left,
-      event.clientY - rect.top,
-    ]);
+    const canvas = pageToCanvas(event.clientX, event.clientY, this.svg.getBoundingClientRect());
+    const world = this.stage.viewport.canvasToWorld(canvas);
     const imageId = this.stage.viewport.getCurrentImageId();
     const [x, y] = utilities.worldToImageCoords(imageId, world) ?? [0, 0];
     const [rows, cols] = imageSize(imageId);
-    return [clamp(x, 0, cols), clamp(y, 0, rows)];
+    return clampToImage([x, y], rows, cols);
   }
 
   private down(event: PointerEvent): void {
@@ -113,23 +95,14 @@ export class PromptLayer {
     this.dragStart = this.dragNow = null;
     const slice = this.stage.viewport.getCurrentImageIdIndex();
     if (this.template.tool === "box") {
-      const box: [number, number, number, number] = [
-        Math.min(start[0], end[0]), Math.min(start[1], end[1]),
-        Math.max(start[0], end[0]), Math.max(start[1], end[1]),
-      ];
-      if (box[2] - box[0] < MIN_BOX_SIDE_PX || box[3] - box[1] < MIN_BOX_SIDE_PX) {
+      const changed = withBox(this.items, this.template, slice, start, end);
+      if (!changed) {
         this.redraw();
         return;
       }
-      // One box per slice; with a one-box protocol, a new box replaces the old one.
-      this.items = this.items.filter((p) => p.slice !== slice && this.template!.count > 1);
-      this.items.push({ slice, box: box.map((v) => Math.round(v * 10) / 10) as typeof box });
+      this.items = changed;
     } else {
-      const label = event.shiftKey ? 0 : 1;
-      const existing = this.items.find((p) => p.slice === slice);
-      const point: [number, number, number] = [end[0], end[1], label];
-      if (existing) existing.points!.push(point);
-      else this.items.push({ slice, points: [point] });
+      this.items = withPoint(this.items, slice, end, !event.shiftKey);
     }
     this.lastRelease = performance.now();
     this.redraw();
@@ -185,10 +158,6 @@ export class PromptLayer {
   }
 }
 
-function clamp(value: number, low: number, high: number): number {
-  return Math.min(high, Math.max(low, value));
-}
-
 function imageSize(imageId: string): [number, number] {
   const pixel = metaData.get("imagePixelModule", imageId) as { rows: number; columns: number };
   return [pixel.rows, pixel.columns];
@@ -200,10 +169,5 @@ export function acquisitionPlane(imageId: string): string | null {
     | { rowCosines?: number[]; columnCosines?: number[] }
     | undefined;
   const [r, c] = [plane?.rowCosines, plane?.columnCosines];
-  if (!r || !c) return null;
-  const normal = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]];
-  const axis = normal.map(Math.abs);
-  const largest = Math.max(...axis);
-  if (largest < 0.8) return null;
-  return ["sagittal", "coronal", "axial"][axis.indexOf(largest)];
+  return r && c ? planeOf(r, c) : null;
 }

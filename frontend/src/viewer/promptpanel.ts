@@ -1,28 +1,11 @@
 // The chosen prompt entry: its instructions and rules, the tool its template asks for, and
 // Segment, enabled only when the drawn prompt fits the template.
-import { ApiError, postJson, urls, type Interaction, type Job, type PromptVersion } from "./api";
+import { describeFailure, postJson, urls, type Job, type PromptVersion } from "./api";
 import type { JobProgress } from "./progress";
 import type { PromptLayer } from "./prompting";
+import { describeRule, promptStatus } from "./template";
 import type { Tools } from "./tools";
 import type { Windowing } from "./windowing";
-
-const SLICE_RULES: Record<string, string> = {
-  largest_cross_section: "the slice where the structure looks largest",
-  longest_diameter: "the slice with the structure's longest diameter",
-  central: "the central slice of the structure",
-};
-
-export function describeRule(interaction: Interaction): string {
-  const what = interaction.tool === "box"
-    ? `${interaction.count} box${interaction.count === 1 ? "" : "es"}`
-    : `${interaction.count} click${interaction.count === 1 ? "" : "s"}`;
-  const plane = interaction.plane ? ` on the ${interaction.plane} plane` : "";
-  const slice = interaction.slice ? `, on ${SLICE_RULES[interaction.slice] ?? interaction.slice}` : "";
-  const within = interaction.slice_tolerance_mm ? ` (±${interaction.slice_tolerance_mm} mm)` : "";
-  const tolerance = interaction.tolerance
-    ? ` Placement tolerance ${interaction.tolerance.value} ${interaction.tolerance.unit}.` : "";
-  return `Protocol: ${what}${plane}${slice}${within}.${tolerance}`;
-}
 
 export class PromptPanel {
   version: PromptVersion | null = null;
@@ -64,12 +47,10 @@ export class PromptPanel {
   update(): void {
     if (!this.version) return;
     const problems = this.layer.problems();
-    const tool = this.version.content.interaction.tool === "box" ? "box" : "click";
-    this.status.textContent = problems.length
-      ? problems.join(" ")
-      : `Ready: ${tool} on slice ${this.layer.prompts.map((p) => p.slice + 1).join(", ")}.`;
-    this.status.className = problems.length ? "notice" : "ok";
-    this.submitButton.disabled = problems.length > 0 || this.progress.running;
+    const { text, ok } = promptStatus(this.version.content.interaction, this.layer.prompts, problems);
+    this.status.textContent = text;
+    this.status.className = ok ? "ok" : "notice";
+    this.submitButton.disabled = !ok || this.progress.running;
   }
 
   async submit(): Promise<void> {
@@ -82,11 +63,13 @@ export class PromptPanel {
         geometry: { prompts: this.layer.prompts },
       });
       this.progress.follow(job);
-    } catch (error) {
-      this.status.textContent = error instanceof ApiError ? error.message : String(error);
-      this.status.className = "error";
-    } finally {
       this.update();
+    } catch (error) {
+      this.update();
+      // After update(), which would put "Ready" over the refusal.
+      this.status.textContent = describeFailure("Starting the segmentation", error,
+        "Correct the prompt if the server says what is wrong, then press Segment again.");
+      this.status.className = "error";
     }
   }
 }
