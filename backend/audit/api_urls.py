@@ -10,5 +10,7 @@ urlpatterns = [
     path("entries/<int:seq>", api_views.entry_detail, name="entry"),
     path("objects/<str:object_type>/<path:object_id>", api_views.object_history,
          name="object-history"),
+    path("reads", api_views.ReadList.as_view(), name="reads"),
+    path("reads.csv", api_views.export_reads_csv, name="reads-csv"),
     path("verify", api_views.verify, name="verify"),
 ]

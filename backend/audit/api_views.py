@@ -12,18 +12,23 @@ from rest_framework.response import Response
 from accounts.permissions import IsAuditor
 
 from . import auditor
-from .filters import TrailFilter
-from .serializers import AuditEntrySerializer, SignatureSerializer
+from .filters import ReadFilter, TrailFilter
+from .serializers import AuditEntrySerializer, ReadRecordSerializer, SignatureSerializer
 
 FILTER_PARAMETERS = [
     OpenApiParameter(name, OpenApiTypes.DATETIME if name in {"since", "until"} else str,
                      description=field.help_text or "")
     for name, field in TrailFilter.base_fields.items()
 ]
+READ_FILTER_PARAMETERS = [
+    OpenApiParameter(name, OpenApiTypes.DATETIME if name in {"since", "until"} else str,
+                     description=field.help_text or "")
+    for name, field in ReadFilter.base_fields.items()
+]
 
 
-def _valid_filter(query) -> TrailFilter:
-    form = TrailFilter(query)
+def _valid_filter(query, form_class=TrailFilter):
+    form = form_class(query)
     if not form.is_valid():
         raise ValidationError(form.errors.get_json_data())
     return form
@@ -74,10 +79,34 @@ def export_csv(request):
     return csv_response(auditor.export_trail(request.user, form))
 
 
-def csv_response(lines) -> StreamingHttpResponse:
+def csv_response(lines, filename: str = "audit-trail.csv") -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@extend_schema(parameters=READ_FILTER_PARAMETERS)
+class ReadList(ListAPIView):
+    """The read log (every read of patient data, unchained), newest first, filtered by
+    user, patient, series, object, data read and period; a site's auditor sees its site's."""
+
+    permission_classes = [IsAuditor]
+    serializer_class = ReadRecordSerializer
+
+    def get_queryset(self):
+        form = _valid_filter(self.request.query_params, ReadFilter)
+        offset = self.request.query_params.get("offset", 0)
+        return auditor.read_reads(self.request.user, form, page=offset)
+
+
+@extend_schema(parameters=READ_FILTER_PARAMETERS,
+               responses={(200, "text/csv"): OpenApiTypes.STR})
+@api_view(["GET"])
+@permission_classes([IsAuditor])
+def export_reads_csv(request):
+    """The filtered read log as CSV (oldest first), streamed."""
+    form = _valid_filter(request.query_params, ReadFilter)
+    return csv_response(auditor.export_reads(request.user, form), "audit-reads.csv")
 
 
 @extend_schema(responses={200: inline_serializer("ChainReport", {

@@ -8,14 +8,21 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from .anchors import write_anchor
-from .export import csv_lines
-from .filters import TrailFilter
-from .models import AuditChainHead, AuditEntry, Signature
-from .scope import entry_visible, is_platform_auditor, visible_entries, visible_signatures
+from .export import csv_lines, read_csv_lines
+from .filters import ReadFilter, TrailFilter
+from .models import AuditChainHead, AuditEntry, ReadRecord, Signature
+from .scope import (
+    entry_visible,
+    is_platform_auditor,
+    visible_entries,
+    visible_reads,
+    visible_signatures,
+)
 from .trail import record_event
 from .verify import ChainReport, verify_chain
 
 TRAIL = "audit.auditentry"
+READ_LOG = "audit.readrecord"
 
 
 def read_trail(actor, form: TrailFilter, page: str | int = 1) -> QuerySet[AuditEntry]:
@@ -50,6 +57,23 @@ def export_trail(actor, form: TrailFilter) -> Iterator[str]:
                  new={"filters": form.applied(), "format": "csv", "through_seq": last_seq})
     entries = form.filter(visible_entries(actor).filter(seq__lte=last_seq).order_by("seq"))
     return csv_lines(entries.iterator(chunk_size=2000))
+
+
+def read_reads(actor, form: ReadFilter, page: str | int = 1) -> QuerySet[ReadRecord]:
+    """The read log's records matching a valid ``form``, newest first (issue 20)."""
+    record_event(actor=actor, action="audit.read", object_type=READ_LOG,
+                 new={"filters": form.applied(), "page": str(page)})
+    return form.filter(visible_reads(actor, ReadRecord.objects.order_by("-at", "-id")))
+
+
+def export_reads(actor, form: ReadFilter) -> Iterator[str]:
+    """CSV lines of the matching read records, oldest first, up to the last record written
+    when the export began; the export's own entry records that id."""
+    last = ReadRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    record_event(actor=actor, action="audit.export", object_type=READ_LOG,
+                 new={"filters": form.applied(), "format": "csv", "through_id": last})
+    records = form.filter(visible_reads(actor).filter(id__lte=last).order_by("id"))
+    return read_csv_lines(records.iterator(chunk_size=2000))
 
 
 def run_verification(actor=None) -> ChainReport:

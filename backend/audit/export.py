@@ -37,3 +37,18 @@ def csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
     yield writer.writerow(COLUMNS)
     for entry in entries:
         yield writer.writerow([_cell(name, getattr(entry, name)) for name in COLUMNS])
+
+
+READ_COLUMNS = (
+    "id", "at", "actor_id", "actor_username", "object_type", "object_id", "series_id",
+    "patient_id", "what", "count", "chained", "window", "opens", "client_address", "channel",
+    "site_id",
+)
+
+
+def read_csv_lines(records: Iterable) -> Iterator[str]:
+    """The read log's records (``ReadRecord``) as CSV lines, header first."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(READ_COLUMNS)
+    for record in records:
+        yield writer.writerow([_cell(name, getattr(record, name)) for name in READ_COLUMNS])

@@ -12,7 +12,8 @@ for user names nobody holds) and the entries written before sites were recorded 
 is append-only, so they cannot be given one later).
 
 An auditor of a site reads the entries of that site only: the trail, one entry, an
-object's history and its signatures, the CSV export and the chain check's findings. The
+object's history and its signatures, the CSV export and the chain check's findings; and the
+read log's records of that site only (a record's site follows the same rules). The
 platform operator's auditor -- an account holding the auditor role and belonging to no site
 -- reads every entry, those without a site included. Nobody else reads entries without a
 site. The chain stays one chain for the installation; a site's auditor learns of a break
@@ -21,7 +22,7 @@ outside their site that it exists, not what it is.
 from django.db import models
 from django.db.models import QuerySet
 
-from .models import AuditEntry, Signature
+from .models import AuditEntry, ReadRecord, Signature
 
 _DEPTH = 4
 
@@ -38,6 +39,16 @@ def visible_entries(user, entries: QuerySet[AuditEntry] | None = None) -> QueryS
     if user is None or getattr(user, "site_id", None) is None:
         return entries.none()
     return entries.filter(site_id=user.site_id)
+
+
+def visible_reads(user, reads: QuerySet[ReadRecord] | None = None) -> QuerySet[ReadRecord]:
+    """The read log as ``user`` may see it: by the entries' rules, on the records' own site."""
+    reads = ReadRecord.objects.all() if reads is None else reads
+    if is_platform_auditor(user):
+        return reads
+    if user is None or getattr(user, "site_id", None) is None:
+        return reads.none()
+    return reads.filter(site_id=user.site_id)
 
 
 def visible_signatures(user, signatures: QuerySet[Signature]) -> QuerySet[Signature]:

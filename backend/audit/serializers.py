@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import AuditEntry, Signature
+from .models import AuditEntry, ReadRecord, Signature
 from .signatures import signature_intact
 
 
@@ -11,6 +11,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "seq", "at", "actor_id", "actor_username", "actor_printed_name", "action",
             "object_type", "object_id", "old_values", "new_values", "reason",
             "client_address", "channel", "versions", "prev_hash", "entry_hash", "site",
+        ]
+        read_only_fields = fields
+
+
+class ReadRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReadRecord
+        fields = [
+            "id", "at", "actor_id", "actor_username", "object_type", "object_id", "series_id",
+            "patient_id", "what", "count", "chained", "window", "opens", "client_address",
+            "channel", "site",
         ]
         read_only_fields = fields
 

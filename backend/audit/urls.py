@@ -10,5 +10,7 @@ urlpatterns = [
     path("entries/<int:seq>/", views.entry, name="entry"),
     path("objects/<str:object_type>/<path:object_id>/", views.object_history,
          name="object-history"),
+    path("reads/", views.reads, name="reads"),
+    path("reads.csv", views.export_reads_csv, name="reads-csv"),
     path("verify/", views.verify, name="verify"),
 ]

@@ -1,5 +1,6 @@
-"""The auditor pages: browse and filter the trail, one object's history, CSV export and the
-chain check. Read-only; only the auditor role gets in (site administrators included out)."""
+"""The auditor pages: browse and filter the trail, one object's history, CSV export, the
+read log (every read of patient data) and the chain check. Read-only; only the auditor role
+gets in (site administrators included out)."""
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,8 @@ from accounts.roles import Role
 
 from . import auditor
 from .api_views import csv_response
-from .filters import TrailFilter
+from .filters import ReadFilter, TrailFilter
+from .reads import window_seconds
 from .signatures import checked
 
 PAGE_SIZE = 100
@@ -72,6 +74,36 @@ def export_csv(request):
     if not form.is_valid():
         return render(request, "audit/trail.html", {"form": form}, status=400)
     return csv_response(auditor.export_trail(request.user, form))
+
+
+@auditor_only
+def reads(request):
+    """The read log: every read of patient data, the per-image ones included."""
+    form = ReadFilter(request.GET)
+    seconds = window_seconds()
+    window = f"{seconds // 60}-minute" if seconds % 60 == 0 else f"{seconds}-second"
+    if not form.is_valid():
+        return render(request, "audit/reads.html", {"form": form, "window": window},
+                      status=400)
+    page = request.GET.get("page", 1)
+    records = auditor.read_reads(request.user, form, page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": Paginator(records, PAGE_SIZE).get_page(page),
+        "query": query.urlencode(),
+        "window": window,
+    }
+    return render(request, "audit/reads.html", context)
+
+
+@auditor_only
+def export_reads_csv(request):
+    form = ReadFilter(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/reads.html", {"form": form}, status=400)
+    return csv_response(auditor.export_reads(request.user, form), "audit-reads.csv")
 
 
 @auditor_only
