@@ -1,6 +1,12 @@
 // Editing a draft with the brush and eraser: each stroke can be undone within the session,
 // and each save is a new immutable mask version on the server (409 when someone saved first).
-import { ApiError, postJson, urls, type MaskVersion } from "./api";
+//
+// Cornerstone3D's BrushTool also records its strokes in core's DefaultHistoryMemo, but that
+// ring is one per page and shared: zoom and pan memos land in it too (an undo could undo a
+// zoom), and it has no way to be cleared, so memos of a labelmap removed for another result
+// or version stay in it. Undo here must restore strokes of this draft only, say when the edit is back to
+// the saved version, and scroll to the slice it restored, so the session keeps its own stack.
+import { ApiError, describeFailure, postJson, urls, type MaskVersion } from "./api";
 import type { Labelmap } from "./labelmap";
 import { encodeMask } from "./maskcodec";
 
@@ -48,11 +54,13 @@ export class EditSession {
     return last.slice;
   }
 
+  /** The new version, or null when nothing was saved; either way the edit panel says so.
+   * A failed save keeps the edit on screen to be saved again. */
   async save(note: string): Promise<MaskVersion | null> {
     if (!this.dirty) return null;
     this.report("Saving…");
-    const data = await encodeMask(this.labelmap.read());
     try {
+      const data = await encodeMask(this.labelmap.read());
       const version = await postJson<MaskVersion>(urls.versions(this.resultId), {
         base_version: this.baseVersion, data, note,
       });
@@ -62,11 +70,11 @@ export class EditSession {
       this.report(`Saved as version ${version.number}.`);
       return version;
     } catch (error) {
-      const message = error instanceof ApiError && error.status === 409
+      this.report(error instanceof ApiError && error.status === 409
         ? `${error.field("version") ?? error.message} Your edit is kept on screen.`
-        : `Not saved: ${error instanceof Error ? error.message : error}`;
-      this.report(message);
-      throw error;
+        : describeFailure("Saving the edit", error,
+          "Your edit is kept on screen: press Save edit again."));
+      return null;
     }
   }
 

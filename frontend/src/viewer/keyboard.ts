@@ -13,6 +13,8 @@ export interface ShortcutActions {
   undo: () => void;
   save: () => void;
   escape: () => void;
+  /** A jump to another slice failed (its image did not load). */
+  sliceFailed: (error: unknown) => void;
 }
 
 const TOOL_KEYS: Record<string, PrimaryTool> = {
@@ -33,16 +35,17 @@ export function bindShortcuts(actions: ShortcutActions): void {
     const index = viewport.getCurrentImageIdIndex();
     const key = event.key;
     const ctrl = event.ctrlKey || event.metaKey;
+    const go = (slice: number) => void viewport.setImageIdIndex(slice).catch(actions.sliceFailed);
     let handled = true;
     if (ctrl && key.toLowerCase() === "z") actions.undo();
     else if (ctrl && key.toLowerCase() === "s") actions.save();
     else if (ctrl || event.altKey) handled = false;
     else if (key === "ArrowUp" || key === "ArrowLeft") viewport.scroll(-1);
     else if (key === "ArrowDown" || key === "ArrowRight") viewport.scroll(1);
-    else if (key === "PageUp") void viewport.setImageIdIndex(Math.max(0, index - 10));
-    else if (key === "PageDown") void viewport.setImageIdIndex(Math.min(last, index + 10));
-    else if (key === "Home") void viewport.setImageIdIndex(0);
-    else if (key === "End") void viewport.setImageIdIndex(last);
+    else if (key === "PageUp") go(Math.max(0, index - 10));
+    else if (key === "PageDown") go(Math.min(last, index + 10));
+    else if (key === "Home") go(0);
+    else if (key === "End") go(last);
     else if (TOOL_KEYS[key.toLowerCase()]) actions.useTool(TOOL_KEYS[key.toLowerCase()]);
     else if (/^[1-9]$/.test(key)) actions.preset(Number(key) - 1);
     else if (key.toLowerCase() === "r") actions.reset();

@@ -1,6 +1,8 @@
 // The prompt picker: approved entries for the series' modality, found by typing a name or a
 // synonym ("L kidney", "spleen"). Choosing one loads its approved content.
-import { getJson, urls, type EntrySummary, type PromptVersion, type ResolvedEntry } from "./api";
+import {
+  describeFailure, getJson, urls, type EntrySummary, type PromptVersion, type ResolvedEntry,
+} from "./api";
 
 interface Option {
   name: string;
@@ -11,6 +13,7 @@ interface Option {
 export class PromptPicker {
   private options: Option[] = [];
   private timer = 0;
+  private hideTimer = 0;
   private query = 0;
 
   constructor(
@@ -27,7 +30,7 @@ export class PromptPicker {
     input.addEventListener("blur", () => {
       window.clearTimeout(this.timer);
       this.query++;
-      window.setTimeout(() => this.list.replaceChildren(), 150);
+      this.hideTimer = window.setTimeout(() => this.list.replaceChildren(), 150);
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && this.options.length) {
@@ -39,9 +42,21 @@ export class PromptPicker {
     });
   }
 
+  /** Search and list the options; a failure is listed in their place (never thrown). */
   private async search(): Promise<void> {
     const text = this.input.value.trim();
     const query = ++this.query;
+    try {
+      await this.find(text, query);
+    } catch (error) {
+      if (query === this.query) {
+        this.showProblem(describeFailure("Searching the prompt library", error,
+          "Type again to retry; if it keeps failing, reload the page."));
+      }
+    }
+  }
+
+  private async find(text: string, query: number): Promise<void> {
     if (text) {
       const found = await getJson<ResolvedEntry[]>(urls.resolve(text, this.modality));
       if (query !== this.query) return;
@@ -58,6 +73,15 @@ export class PromptPicker {
         .sort((a, b) => a.name.localeCompare(b.name));
     }
     this.render(text);
+  }
+
+  private showProblem(message: string): void {
+    window.clearTimeout(this.hideTimer);
+    const item = document.createElement("li");
+    item.className = "error";
+    item.setAttribute("role", "alert");
+    item.textContent = message;
+    this.list.replaceChildren(item);
   }
 
   private render(text: string): void {
@@ -97,6 +121,14 @@ export class PromptPicker {
     this.list.replaceChildren();
     this.input.value = option.name;
     this.input.blur();
-    this.onChoose(await getJson<PromptVersion>(urls.version(option.versionId)));
+    let version: PromptVersion;
+    try {
+      version = await getJson<PromptVersion>(urls.version(option.versionId));
+    } catch (error) {
+      this.showProblem(describeFailure(`Loading the entry “${option.name}”`, error,
+        "Choose it again; if it keeps failing, reload the page."));
+      return;
+    }
+    this.onChoose(version);
   }
 }

@@ -1,6 +1,6 @@
 // The result panel: which results the series has, and for the open one its state (a draft is
 // marked as such), flags, engine, model and prompt version, mask versions and signature.
-import { ApiError, getJson, urls, type Comparison, type Result } from "./api";
+import { ApiError, getJson, urls, type Comparison, type MaskVersion, type Result } from "./api";
 
 const STATE_LABEL: Record<Result["state"], string> = {
   ai_draft: "AI draft",
@@ -12,6 +12,65 @@ const STATE_LABEL: Record<Result["state"], string> = {
 
 export function isDraft(result: Result): boolean {
   return result.state === "ai_draft" || result.state === "edited";
+}
+
+/** Who looks at the open result, and which of its mask versions is on screen. */
+export interface Viewing {
+  /** The user's role lets them segment, edit and sign (annotators). */
+  canEdit: boolean;
+  userId: number;
+  shownVersion: number;
+}
+
+/** What the result panel offers for ``result``, from its state and who looks at it. */
+export interface PanelState {
+  /** The state as the heading shows it; a draft says so first. */
+  heading: string;
+  draft: boolean;
+  /** The STALE banner, or null when there is none. */
+  staleBanner: string | null;
+  /** The user owns the draft, or it has no owner recorded: only the owner edits and signs. */
+  owns: boolean;
+  latestVersion: number;
+  /** Brush and eraser: only the latest version of a fresh draft, by its owner. */
+  editable: boolean;
+  /** Confirm, reject and re-prompt are shown. */
+  decision: boolean;
+  /** Why Confirm is disabled, or null when it is enabled. */
+  confirmBlocked: string | null;
+}
+
+export function panelState(result: Result, viewing: Viewing): PanelState {
+  const draft = isDraft(result);
+  const owns = !result.owner || result.owner.id === viewing.userId;
+  const latestVersion = result.mask_versions.at(-1)?.number ?? 0;
+  const stale = draft && !!result.stale;
+  return {
+    heading: draft ? `DRAFT · ${STATE_LABEL[result.state]}` : STATE_LABEL[result.state],
+    draft,
+    staleBanner: stale ? `STALE — ${result.stale_reason ?? "the series changed"}` : null,
+    owns,
+    latestVersion,
+    editable: viewing.canEdit && draft && !result.stale && owns &&
+      viewing.shownVersion === latestVersion,
+    decision: viewing.canEdit && draft && owns,
+    confirmBlocked: result.stale ? (result.stale_reason ?? "the series changed") : null,
+  };
+}
+
+/** The result once ``saved`` is stored: an edited draft whose latest version is ``saved``. */
+export function withSavedVersion(result: Result, saved: MaskVersion): Result {
+  return { ...result, state: "edited", mask_versions: [...result.mask_versions, saved] };
+}
+
+/** Why the shown version cannot be signed now, or null when it can. */
+export function signingBlocked(unsavedEdit: boolean, shownVersion: number,
+                               latestVersion: number): string | null {
+  if (unsavedEdit) return "Save or undo your edit before signing: a signature covers a saved version.";
+  if (shownVersion !== latestVersion) {
+    return `You are looking at version ${shownVersion}; open version ${latestVersion} to sign it.`;
+  }
+  return null;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -47,7 +106,7 @@ export function renderResultList(
   );
 }
 
-export function renderResult(result: Result, shownVersion: number,
+export function renderResult(result: Result, view: PanelState, shownVersion: number,
                              onShowVersion: (n: number) => void): void {
   const panel = document.getElementById("result")!;
   panel.hidden = false;
@@ -55,16 +114,16 @@ export function renderResult(result: Result, shownVersion: number,
   panel.querySelector<HTMLElement>(".swatch")!.style.background = result.prompt.colour ?? "";
   panel.querySelector(".name")!.textContent = result.prompt.name;
   const state = panel.querySelector<HTMLElement>("h3 .state")!;
-  state.textContent = isDraft(result) ? `DRAFT · ${STATE_LABEL[result.state]}` : STATE_LABEL[result.state];
+  state.textContent = view.heading;
   state.className = `state state-${result.state}`;
-  document.getElementById("draft-stamp")!.hidden = !isDraft(result);
+  document.getElementById("draft-stamp")!.hidden = !view.draft;
   const stale = document.getElementById("result-stale")!;
-  stale.hidden = !(isDraft(result) && result.stale);
-  stale.textContent = stale.hidden ? "" : `STALE — ${result.stale_reason ?? "the series changed"}`;
+  stale.hidden = view.staleBanner === null;
+  stale.textContent = view.staleBanner ?? "";
 
   const flags = document.getElementById("result-flags")!;
   flags.replaceChildren(...result.flags.map((f) => element("p", `⚑ ${f.message || f.code}`, "flag")));
-  if (isDraft(result) && result.owner) {
+  if (view.draft && result.owner) {
     flags.appendChild(element("p", `Draft of ${result.owner.name}: only they edit, confirm or reject it.`,
       "fineprint draft-owner"));
   }

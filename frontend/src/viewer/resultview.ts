@@ -1,11 +1,14 @@
 // The open result on the viewport: its mask as a labelmap, the version shown, the edit
 // session on a draft, and the confirm / reject buttons (annotators only).
 import { Enums } from "@cornerstonejs/core";
-import { getBytes, getJson, urls, type Result, type SeriesLayout } from "./api";
+import { describeFailure, getBytes, getJson, urls, type Result, type SeriesLayout } from "./api";
 import { EditSession } from "./editing";
 import { Labelmap } from "./labelmap";
 import { decodeMask } from "./maskcodec";
-import { isDraft, renderResult, renderResultList, showReferenceDice } from "./results";
+import {
+  panelState, renderResult, renderResultList, showReferenceDice, signingBlocked, withSavedVersion,
+  type PanelState,
+} from "./results";
 import type { Stage } from "./setup";
 import { SignDialog } from "./signing";
 
@@ -23,6 +26,8 @@ export class ResultView {
   private labelmap: Labelmap | null = null;
   private results: Result[] = [];
   private readonly signDialog: SignDialog;
+  /** Why the last load or open failed, under the list of results (hidden when none). */
+  private readonly problem: HTMLParagraphElement;
   readonly timings: ViewerTimings = { overlayDrawnAt: 0, overlayResult: null, overlayVersion: null };
 
   constructor(
@@ -32,6 +37,13 @@ export class ResultView {
     private readonly onEditable: (editable: boolean) => void,
     onReprompt: (promptVersion: number) => void,
   ) {
+    this.problem = document.createElement("p");
+    this.problem.id = "result-error";
+    this.problem.className = "error";
+    this.problem.setAttribute("role", "alert");
+    this.problem.hidden = true;
+    document.getElementById("result-list")!.after(this.problem);
+    // refresh, open and save report their own failures in the panel; nothing here rejects.
     this.signDialog = new SignDialog((signed) => void this.refresh(signed.id));
     document.getElementById("confirm-open")!.addEventListener("click", () => this.decide("confirm"));
     document.getElementById("reject-open")!.addEventListener("click", () => this.decide("reject"));
@@ -48,30 +60,61 @@ export class ResultView {
     });
   }
 
-  /** Whether the signed-in user owns the open draft (only the owner edits and signs it). */
-  get owns(): boolean {
-    const me = Number(document.getElementById("viewer-app")?.dataset.user);
-    return !this.result?.owner || this.result.owner.id === me;
+  /** The open result's panel as the signed-in user may use it. */
+  private view(result: Result): PanelState {
+    const userId = Number(document.getElementById("viewer-app")?.dataset.user);
+    return panelState(result, { canEdit: this.canEdit, userId, shownVersion: this.shownVersion });
   }
 
   get editable(): boolean {
-    const latest = this.result?.mask_versions.at(-1)?.number;
-    return this.canEdit && !!this.result && isDraft(this.result) && !this.result.stale &&
-      this.owns && this.shownVersion === latest;
+    return !!this.result && this.view(this.result).editable;
   }
 
-  /** Reload the series' results; open ``openId``, or keep the open one. */
+  private fail(action: string, error: unknown, next?: string): void {
+    console.error(error);
+    this.problem.textContent = describeFailure(action, error, next);
+    this.problem.hidden = false;
+  }
+
+  private clearProblem(): void {
+    this.problem.hidden = true;
+    this.problem.textContent = "";
+  }
+
+  /** Reload the series' results; open ``openId``, or keep the open one. A failure is shown
+   * in the panel (never thrown), so a bad result cannot keep the viewer from starting. */
   async refresh(openId: number | null = this.result?.id ?? null): Promise<void> {
-    const page = await getJson<{ results: Result[] }>(urls.results(this.layout.series));
+    let page: { results: Result[] };
+    try {
+      page = await getJson<{ results: Result[] }>(urls.results(this.layout.series));
+    } catch (error) {
+      this.fail("Loading the results of this series", error);
+      return;
+    }
     this.results = page.results;
     const id = openId ?? this.results[0]?.id ?? null;
     renderResultList(document.getElementById("result-list")!, this.results, id,
       (chosen) => void this.open(chosen));
     if (id !== null) await this.open(id);
+    else this.clearProblem();
   }
 
+  /** Show result ``id`` (at ``version``, else its latest); a failure is shown in the panel and
+   * leaves the result that was open on screen, or none if it was half replaced. */
   async open(id: number, version?: number): Promise<void> {
     if (this.edit?.hasChanges && !window.confirm("Discard the unsaved edit?")) return;
+    const before = this.labelmap;
+    try {
+      await this.show(id, version);
+      this.clearProblem();
+    } catch (error) {
+      if (this.labelmap !== before) this.clear();
+      this.fail(`Opening result ${id}`, error, "The other results can still be opened; " +
+        "reload the page, and if it keeps failing, report this result to your site administrator.");
+    }
+  }
+
+  private async show(id: number, version?: number): Promise<void> {
     const result = await getJson<Result>(urls.result(id));
     const number = version ?? result.mask_versions.at(-1)!.number;
     const { bytes, headers } = await getBytes(urls.mask(id, number));
@@ -90,6 +133,7 @@ export class ResultView {
     }
     const mask = await decodeMask(bytes, this.layout.shape);
     this.labelmap?.remove();
+    this.labelmap = null;
     this.labelmap = await Labelmap.create(`result-${id}-v${number}-${Date.now()}`,
       this.stage.imageIds, this.layout.shape, result.prompt.colour, result.prompt.opacity);
     this.labelmap.load(mask);
@@ -117,16 +161,14 @@ export class ResultView {
   private render(): void {
     const result = this.result;
     if (!result) return;
-    renderResult(result, this.shownVersion, (n) => void this.open(result.id, n));
-    void showReferenceDice(result, this.shownVersion);
-    renderResultList(document.getElementById("result-list")!, this.results, result.id,
-      (chosen) => void this.open(chosen));
-    const editable = this.editable;
+    const view = this.view(result);
+    this.showPanel(result, view);
+    const editable = view.editable;
     document.getElementById("edit-tools")!.hidden = !editable;
-    document.getElementById("decision")!.hidden = !(this.canEdit && isDraft(result) && this.owns);
+    document.getElementById("decision")!.hidden = !view.decision;
     const confirm = document.getElementById("confirm-open") as HTMLButtonElement;
-    confirm.disabled = !!result.stale;
-    confirm.title = result.stale ? (result.stale_reason ?? "") : "";
+    confirm.disabled = view.confirmBlocked !== null;
+    confirm.title = view.confirmBlocked ?? "";
     this.edit = editable && this.labelmap
       ? new EditSession(result.id, this.shownVersion, this.labelmap, (state) => {
           (document.getElementById("edit-undo") as HTMLButtonElement).disabled = !state.canUndo;
@@ -135,6 +177,14 @@ export class ResultView {
         })
       : null;
     this.onEditable(editable);
+  }
+
+  /** The record, the reference Dice (which reports its own failures) and the list. */
+  private showPanel(result: Result, view: PanelState): void {
+    renderResult(result, view, this.shownVersion, (n) => void this.open(result.id, n));
+    void showReferenceDice(result, this.shownVersion);
+    renderResultList(document.getElementById("result-list")!, this.results, result.id,
+      (chosen) => void this.open(chosen));
   }
 
   toggleOverlay(): void {
@@ -146,40 +196,35 @@ export class ResultView {
   undo(): void {
     const slice = this.edit?.undo();
     if (slice !== null && slice !== undefined) {
-      void this.stage.viewport.setImageIdIndex(slice);
+      this.stage.viewport.setImageIdIndex(slice).catch((error: unknown) => {
+        document.getElementById("edit-status")!.textContent = describeFailure(
+          `Undone; showing slice ${slice + 1}`, error, "Scroll to that slice to see the undo.");
+      });
     }
   }
 
+  /** Save the edit as a new version; the edit session reports success or failure in the
+   * edit panel (and keeps the edit on screen when it fails). */
   async save(): Promise<void> {
     if (!this.edit?.hasChanges || !this.result) return;
     const saved = await this.edit.save("Edited with brush and eraser in the viewer");
-    if (saved) {
+    if (saved && this.result) {
       // The version just saved is the one on screen and the one a signature will cover.
       const current = this.result;
       this.shownVersion = saved.number;
-      this.result = { ...current, state: "edited", mask_versions: [...current.mask_versions, saved] };
+      this.result = withSavedVersion(current, saved);
       this.results = this.results.map((r) => (r.id === current.id ? this.result! : r));
-      renderResult(this.result, saved.number, (n) => void this.open(current.id, n));
-      void showReferenceDice(this.result, saved.number);
-      renderResultList(document.getElementById("result-list")!, this.results, current.id,
-        (chosen) => void this.open(chosen));
+      this.showPanel(this.result, this.view(this.result));
     }
   }
 
   private decide(decision: "confirm" | "reject"): void {
     if (!this.result) return;
-    if (this.edit?.hasChanges) {
-      document.getElementById("decision-status")!.textContent =
-        "Save or undo your edit before signing: a signature covers a saved version.";
-      return;
-    }
-    const latest = this.result.mask_versions.at(-1)!.number;
-    if (this.shownVersion !== latest) {
-      document.getElementById("decision-status")!.textContent =
-        `You are looking at version ${this.shownVersion}; open version ${latest} to sign it.`;
-      return;
-    }
-    document.getElementById("decision-status")!.textContent = "";
+    const status = document.getElementById("decision-status")!;
+    const blocked = signingBlocked(!!this.edit?.hasChanges, this.shownVersion,
+      this.view(this.result).latestVersion);
+    status.textContent = blocked ?? "";
+    if (blocked) return;
     this.signDialog.open(decision, this.result, this.shownVersion);
   }
 

@@ -1,7 +1,9 @@
 // The viewer page: loads the series into a Cornerstone3D stack viewport and wires the prompt
 // picker, the prompt layer, job progress, the result overlay, editing and signing together.
 import { Enums } from "@cornerstonejs/core";
-import { configureApi, getJson, urls, type Job, type PromptVersion, type SeriesLayout } from "./api";
+import {
+  configureApi, describeFailure, getJson, urls, type Job, type PromptVersion, type SeriesLayout,
+} from "./api";
 import { updateCorners } from "./corners";
 import { bindShortcuts } from "./keyboard";
 import { PromptPanel } from "./promptpanel";
@@ -59,10 +61,13 @@ export async function startViewer(root: HTMLElement): Promise<void> {
       useTool("windowLevel");
     }
   }, (promptVersion) => {
-    void getJson<PromptVersion>(urls.version(promptVersion)).then((version) => {
+    getJson<PromptVersion>(urls.version(promptVersion)).then((version) => {
       panel?.choose(version);
       byId("prompt-status").textContent +=
         " Scroll to another slice and draw; the new result replaces this draft.";
+    }, (error: unknown) => {
+      byId("decision-status").textContent = describeFailure("Loading the prompt entry", error,
+        "Press Re-prompt again, or choose the structure in the left panel.");
     });
   });
   const progress = new JobProgress(byId("job"), byId("job-progress"), byId("job-status"),
@@ -111,10 +116,20 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     stroking = false;
   });
 
+  const loading = byId("loading");
   stage.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
     updateCorners(stage, layout);
     layer.redraw();
+    if (loading.classList.contains("error")) loading.hidden = true;
   });
+  /** A slice that could not be shown: said over the image until one is drawn again. */
+  const sliceFailed = (error: unknown) => {
+    console.error(error);
+    loading.textContent = describeFailure("Showing the slice", error,
+      "Scroll to it again; if it keeps failing, reload the page.");
+    loading.classList.add("error");
+    loading.hidden = false;
+  };
 
   bindShortcuts({
     viewport: stage.viewport,
@@ -130,6 +145,7 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     undo: () => results.undo(),
     save: () => void results.save(),
     escape: () => useTool("windowLevel"),
+    sliceFailed,
   });
 
   const openResult = Number(root.dataset.openResult) || null;
