@@ -167,13 +167,11 @@ def load_abdomen_demo(site, actor, root: Path | None = None) -> DemoReport | Non
     files = series_files(root)
     series_uid = str(pydicom.dcmread(io.BytesIO(files[0][1]), stop_before_pixels=True)
                      .SeriesInstanceUID)
-    series = Series.objects.filter(series_instance_uid=series_uid,
-                                   study__patient__site=site).first()
+    series = Series.objects.filter(site=site, series_instance_uid=series_uid).first()
     if series is None:
         report = do_ingest([(name, io.BytesIO(data), len(data)) for name, data in files],
                            site=site, actor=actor)
-        series = Series.objects.filter(series_instance_uid=series_uid,
-                                       study__patient__site=site).first()
+        series = Series.objects.filter(site=site, series_instance_uid=series_uid).first()
         if series is None:
             raise DemoDataError(f"The demo series was not imported: {report.summary()}")
     headers = access.series_datasets(series, "demo reference masks", actor=actor,

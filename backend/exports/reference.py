@@ -109,8 +109,7 @@ def _referenced_series(seg: hd.seg.Segmentation, site) -> Series:
             {"file": "The SEG does not say which images it was drawn on (no referenced "
              "instances), so it cannot be laid over a series."}
         )
-    found = list(Series.objects.filter(series_instance_uid__in=series_uids,
-                                       study__patient__site=site))
+    found = list(Series.objects.filter(site=site, series_instance_uid__in=series_uids))
     if len(found) != 1:
         raise ReferenceImportError(
             {"file": f"The SEG was drawn on series {', '.join(sorted(series_uids))}, which is "

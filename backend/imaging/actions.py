@@ -3,6 +3,10 @@
 Each series touched is written in one transaction with its audit entry; a file that fails
 while being stored rolls back alone (a savepoint) and its file is removed, so nothing of a
 rejected file remains.
+
+Every lookup by UID is scoped to the uploader's site: a site's images are its own, so a file
+another site also holds is stored as this site's copy, and no answer depends on (or tells of)
+what another site holds.
 """
 
 import logging
@@ -134,7 +138,9 @@ def _ingest_series(
 ) -> None:
     existing = {
         i.sop_instance_uid: i
-        for i in Instance.objects.filter(sop_instance_uid__in=[x.sop_instance_uid for x in images])
+        for i in Instance.objects.filter(
+            site=site, sop_instance_uid__in=[x.sop_instance_uid for x in images]
+        ).select_related("series")
     }
     fresh: list[PreparedImage] = []
     for image in images:
@@ -150,7 +156,7 @@ def _ingest_series(
     if not fresh:
         return
     series = (
-        Series.objects.filter(series_instance_uid=series_uid)
+        Series.objects.filter(site=site, series_instance_uid=series_uid)
         .select_related("study__patient")
         .first()
     )
@@ -171,17 +177,17 @@ def _ingest_series(
 
 
 def _refuse_series(series: Series | None, header: Dataset, site) -> tuple[str, str] | None:
+    """Why this site cannot add the images to what it already holds (``series`` is this
+    site's series of that UID, if any); other sites' images are never consulted."""
     study = (
         series.study
         if series
-        else Study.objects.filter(study_instance_uid=str(header.StudyInstanceUID))
+        else Study.objects.filter(site=site, study_instance_uid=str(header.StudyInstanceUID))
         .select_related("patient")
         .first()
     )
     if study is None:
         return None
-    if study.patient.site_id != site.pk:
-        return ("other_site", "this study is already stored for another site")
     if study.patient.patient_id != str(header.get("PatientID", "")):
         return ("patient_mismatch", "this study is already stored under another patient ID")
     if series and series.study.study_instance_uid != str(header.StudyInstanceUID):
@@ -254,6 +260,7 @@ def _series_row(header: Dataset, site, fmt: str) -> Series:
         },
     )
     study, _ = Study.objects.get_or_create(
+        site=site,
         study_instance_uid=str(header.StudyInstanceUID),
         defaults={
             "patient": patient,
@@ -265,6 +272,7 @@ def _series_row(header: Dataset, site, fmt: str) -> Series:
     )
     number = header.get("SeriesNumber")
     series, _ = Series.objects.get_or_create(
+        site=site,
         series_instance_uid=str(header.SeriesInstanceUID),
         defaults={
             "study": study,
@@ -283,6 +291,7 @@ def _store_one(series: Series, image: PreparedImage, saved_paths: list[str]) -> 
     try:
         with transaction.atomic():
             instance = Instance(
+                site_id=series.site_id,
                 series=series,
                 sop_instance_uid=image.sop_instance_uid,
                 sop_class_uid=str(header.SOPClassUID),

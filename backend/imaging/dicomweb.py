@@ -36,7 +36,7 @@ def _element(vr: str, *values) -> dict:
 
 
 def _site_studies(request: Request):
-    return Study.objects.filter(patient__site_id=request.user.site_id)
+    return Study.objects.filter(site_id=request.user.site_id)
 
 
 def _paged(request: Request, queryset):

@@ -1,5 +1,9 @@
 """Patient -> Study -> Series -> Instance, keyed by DICOM UIDs.
 
+A site's images are its own: Study, Series and Instance each carry the site (the patient's,
+set on save) and their UIDs are unique per site, not globally, so a site that receives a study
+another site also holds stores its own copy and is never told the other copy exists.
+
 Rows are written only by :mod:`imaging.actions`; patient data is read only through
 :mod:`imaging.access`, which records every read in the audit trail.
 """
@@ -37,16 +41,28 @@ class Patient(models.Model):
 
 
 class Study(models.Model):
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="studies")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="studies")
-    study_instance_uid = models.CharField(max_length=64, unique=True)
+    study_instance_uid = models.CharField(max_length=64)
     study_date = models.CharField(max_length=8, blank=True)
     study_time = models.CharField(max_length=16, blank=True)
     accession_number = models.CharField(max_length=16, blank=True)
     description = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "study_instance_uid"], name="imaging_study_uid_unique_per_site"
+            )
+        ]
+
     def __str__(self) -> str:
         return f"Study {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.site_id = self.patient.site_id
+        super().save(*args, **kwargs)
 
 
 class Series(models.Model):
@@ -55,8 +71,9 @@ class Series(models.Model):
     False when a viewer must not label the patient directions. ``content_version`` changes
     whenever instances are added, which invalidates the cached volume."""
 
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="series")
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="series")
-    series_instance_uid = models.CharField(max_length=64, unique=True)
+    series_instance_uid = models.CharField(max_length=64)
     modality = models.CharField(max_length=16, blank=True)
     description = models.CharField(max_length=64, blank=True)
     series_number = models.IntegerField(null=True, blank=True)
@@ -77,9 +94,18 @@ class Series(models.Model):
 
     class Meta:
         verbose_name_plural = "series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "series_instance_uid"], name="imaging_series_uid_unique_per_site"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Series {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.site_id = self.study.site_id
+        super().save(*args, **kwargs)
 
     def orientation_is_established(self, headers) -> bool:
         """The stored flag, or for a series stored before the check, the check on ``headers``
@@ -92,8 +118,9 @@ class Series(models.Model):
 
 
 def instance_path(instance: "Instance", filename: str) -> str:
+    """Under the site's own folder, so two sites' copies of one study never share a path."""
     return (
-        f"imaging/{instance.series.study.study_instance_uid}/"
+        f"imaging/site-{instance.series.site_id}/{instance.series.study.study_instance_uid}/"
         f"{instance.series.series_instance_uid}/{instance.sop_instance_uid}.dcm"
     )
 
@@ -101,8 +128,9 @@ def instance_path(instance: "Instance", filename: str) -> str:
 class Instance(models.Model):
     """One stored DICOM Part 10 file; ``sha256`` of its bytes decides duplicate vs conflict."""
 
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="instances")
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="instances")
-    sop_instance_uid = models.CharField(max_length=64, unique=True)
+    sop_instance_uid = models.CharField(max_length=64)
     sop_class_uid = models.CharField(max_length=64)
     transfer_syntax_uid = models.CharField(max_length=64)
     instance_number = models.IntegerField(null=True, blank=True)
@@ -116,6 +144,15 @@ class Instance(models.Model):
 
     class Meta:
         ordering = ["instance_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "sop_instance_uid"], name="imaging_instance_uid_unique_per_site"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Instance {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.site_id = self.series.site_id
+        super().save(*args, **kwargs)
