@@ -9,10 +9,14 @@ requests (uniform over half to one and a half times it): back to back is a floor
 annotator with a pause of a few hundred milliseconds is the figure to size a site with.
 
     .venv/bin/python bench/load_api.py [--seconds 10] [--users 1,2,4,8,16,32] [--think-ms 0]
-        [--smoke]
+        [--smoke] [--database sqlite|postgres]
 
 The installation is private (bench/load_seed.py): its own SQLite database and file-system
 broker in a temporary folder, whatever DATABASE_URL / CELERY_BROKER_URL say.
+--database postgres: the same on a private PostgreSQL database instead, ``medsam_loadbench``
+on 127.0.0.1:5432 (user postgres, trust authentication), created for the run and dropped
+after it, with persistent connections as deployed (DATABASE_CONN_MAX_AGE=60). After the load
+it prints how many reads the audit wrote: chained ``imaging.read`` entries and read records.
 
 --smoke: 4 slices, 1 and 2 users for 1 s, a few solo requests (seconds); the same server,
 seed, sign-in and request mix, driven by wrk when it is installed and otherwise by a small
@@ -20,6 +24,7 @@ Python client (same paths, same session). Any run exits non-zero when a load had
 
 Needs wrk (Debian: wrk) and Debian's invesalius-examples (the head CT)."""
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -36,7 +41,7 @@ import time
 from pathlib import Path
 
 import requests
-from load_seed import private_env, seed_private_site
+from load_seed import private_env, private_postgres, seed_private_site
 
 REPO = Path(__file__).resolve().parents[1]
 LUA = """
@@ -142,23 +147,11 @@ def to_ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--users", default="1,2,4,8,16,32")
-    parser.add_argument("--think-ms", type=int, default=0,
-                        help="mean pause between one user's requests (0: back to back)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
-    args = parser.parse_args()
-    slices, solo = 24, 15
-    if args.smoke:
-        args.seconds, args.users, slices, solo = 1, "1,2", 4, 3
-    have_wrk = shutil.which("wrk") is not None
-    if not have_wrk and not args.smoke:
-        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+def load(args, slices: int, solo: int, have_wrk: bool, database_url: str | None) -> list[dict]:
+    """Seed the private installation, serve it, drive the load; one row per concurrency."""
     var = Path(tempfile.mkdtemp(prefix="medsam-load-"))
     password = secrets.token_urlsafe(16) + "aA1!"
-    env = private_env(var, password, int(os.environ.get("LOAD_SLICES", slices)))
+    env = private_env(var, password, int(os.environ.get("LOAD_SLICES", slices)), database_url)
     port = free_port()
     server = None
     try:
@@ -203,11 +196,54 @@ def main() -> None:
             print("wrk is not installed: smoke load by the Python client")
             rows = [run_python_client(base, paths, session.cookies, int(u), args.seconds,
                                       args.think_ms) for u in args.users.split(",")]
+        print(audit_counts(env))
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         shutil.rmtree(var, ignore_errors=True)
+    return rows
+
+
+AUDIT_COUNTS = """
+from audit.models import AuditEntry
+try:
+    from audit.models import ReadRecord
+    records = ReadRecord.objects.count()
+except ImportError:
+    records = "no read log"
+print("AUDIT", AuditEntry.objects.filter(action="imaging.read").count(), records)
+"""
+
+
+def audit_counts(env: dict) -> str:
+    """What the audit holds after the load: chained reads and read records."""
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", AUDIT_COUNTS], cwd=REPO,
+                         env=env, capture_output=True, text=True, check=True).stdout
+    chained, records = out.split("AUDIT ", 1)[1].split(maxsplit=1)
+    return f"audit after the load: {chained} chained imaging.read entries, read records: " \
+        f"{records.strip()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--users", default="1,2,4,8,16,32")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="mean pause between one user's requests (0: back to back)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+                        help="the private installation's database (default: SQLite)")
+    args = parser.parse_args()
+    slices, solo = 24, 15
+    if args.smoke:
+        args.seconds, args.users, slices, solo = 1, "1,2", 4, 3
+    have_wrk = shutil.which("wrk") is not None
+    if not have_wrk and not args.smoke:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    with (private_postgres() if args.database == "postgres"
+          else contextlib.nullcontext()) as database_url:
+        rows = load(args, slices, solo, have_wrk, database_url)
     print(f"{'users':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for row in rows:
         print(f"{row['users']:>6} {row['rps']:>8.1f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f}"

@@ -6,12 +6,17 @@ Run alone, it seeds a private embedded site in a temporary folder (its own SQLit
 file-system broker: DATABASE_URL and CELERY_BROKER_URL are left out, so a shared database is
 never written) and checks what it made:
 
-    .venv/bin/python bench/load_seed.py [--slices 24] [--smoke]
+    .venv/bin/python bench/load_seed.py [--slices 24] [--smoke] [--database postgres]
+
+--database postgres: the same on a private PostgreSQL database (``medsam_loadbench`` on
+127.0.0.1:5432, user postgres, trust authentication), created and dropped by the run.
 
 --smoke: 4 slices (seconds); exits non-zero when the seed is not what the load needs."""
 import argparse
+import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -26,14 +31,45 @@ SHARED_SETTINGS = ("DATABASE_URL", "CELERY_BROKER_URL", "MEDSAM_BROKER_DIR",
                    "MEDSAM_TEST_DB_NAME", "MEDSAM_MEDIA_ROOT", "MEDSAM_AUDIT_ANCHOR_FILE")
 
 
-def private_env(var: Path, password: str, slices: int) -> dict:
-    """The environment of a private embedded installation in ``var``."""
+def private_env(var: Path, password: str, slices: int, database_url: str | None = None) -> dict:
+    """The environment of a private embedded installation in ``var``; on the private database
+    ``database_url`` names (``private_postgres``) instead of SQLite in ``var`` where given."""
     env = {name: value for name, value in os.environ.items() if name not in SHARED_SETTINGS}
+    if database_url:
+        # As deployed (deploy/env.example): persistent connections, not one per request.
+        env.setdefault("DATABASE_CONN_MAX_AGE", "60")
+        env["DATABASE_URL"] = database_url
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.local", "MEDSAM_VAR_DIR": str(var),
                 "LOAD_PASSWORD": password, "LOAD_SLICES": str(slices),
                 "PYTHONPATH": f"{REPO / 'backend'}:{REPO}", "MEDSAM_LOG_LEVEL": "WARNING",
                 "MEDSAM_LOGIN_FAILURE_LIMIT": "1000"})
     return env
+
+
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_DATABASE = "medsam_loadbench"
+
+
+@contextlib.contextmanager
+def private_postgres(server: str = POSTGRES_SERVER, name: str = POSTGRES_DATABASE):
+    """A fresh private PostgreSQL database ``name`` on ``server`` (trust authentication as
+    ``postgres``), dropped afterwards; yields its URL. Never a shared database: the name is
+    this bench's own and it is dropped first if a killed run left it behind."""
+    import psycopg
+
+    if not re.fullmatch(r"medsam_loadbench\w*", name):
+        raise ValueError(f"refusing to create and drop {name!r}: not a load bench database")
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+            connection.execute(sql)
+
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def seed_private_site(env: dict) -> dict:
@@ -100,13 +136,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=24)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     if args.smoke:
         args.slices = 4
     var = Path(tempfile.mkdtemp(prefix="medsam-load-seed-"))
     try:
-        data = seed_private_site(private_env(var, secrets.token_urlsafe(16) + "aA1!",
-                                             args.slices))
+        with (private_postgres() if args.database == "postgres"
+              else contextlib.nullcontext()) as url:
+            data = seed_private_site(private_env(var, secrets.token_urlsafe(16) + "aA1!",
+                                                 args.slices, url))
     finally:
         shutil.rmtree(var, ignore_errors=True)
     print(json.dumps(data))
