@@ -1,7 +1,7 @@
 // Confirmation and rejection as electronic signatures: the dialog states what signing means,
 // asks for the password again, and for a reason when rejecting. A wrong password (403) keeps
 // the dialog open with the server's message; nothing changes on the server.
-import { ApiError, postJson, urls, type Result } from "./api";
+import { ApiError, describeFailure, postJson, urls, type Result } from "./api";
 
 export type Decision = "confirm" | "reject";
 
@@ -62,9 +62,10 @@ export class SignDialog {
       this.onSigned(signed);
     } catch (error) {
       this.password.value = "";
-      this.error.textContent = error instanceof ApiError
-        ? (error.field("password") ?? error.field("version") ?? error.message)
-        : String(error);
+      const field = error instanceof ApiError
+        ? (error.field("password") ?? error.field("version")) : undefined;
+      this.error.textContent = field ?? describeFailure("Signing", error,
+        "Nothing was signed: enter your password and sign again.");
     }
   }
 }
