@@ -1,5 +1,4 @@
 """Jobs and results API. Views are thin: changes go through ``annotations.actions``."""
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -10,8 +9,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import HasRole
 from accounts.roles import Role
+from audit import reads
 from audit.signatures import SignatureRefused
-from audit.trail import record_event
 
 from .actions import do_cancel_job, do_reassign_result, do_submit_job
 from .confirmation import (
@@ -175,13 +174,9 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             version = get_object_or_404(versions, number=number)
         else:
             version = versions.order_by("-number").first()
-        with transaction.atomic():
-            record_event(
-                action="mask.read",
-                actor=request.user,
-                target=version,
-                new={"result": result.pk, "version": version.number},
-            )
+        # In the read log and, like every mask download, in the chained trail.
+        reads.record_read(version, "mask", actor=request.user, action="mask.read",
+                          details={"result": result.pk, "version": version.number})
         response = HttpResponse(bytes(version.data), content_type="application/octet-stream")
         response["X-Mask-Shape"] = ",".join(str(v) for v in version.shape)
         response["X-Mask-Version"] = str(version.number)

@@ -56,14 +56,12 @@ def concerns(target: models.Model | None) -> tuple[int | None, int | None, int |
 
     label = target._meta.label_lower
     series_id = patient_id = None
-    if label == "imaging.series":
-        series_id = target.pk
-    elif label == "imaging.study":
+    if label == "imaging.study":
         patient_id = target.patient_id
     elif label == "imaging.patient":
         patient_id = target.pk
-    elif isinstance(getattr(target, "series_id", None), int):
-        series_id = target.series_id  # an instance, a result, a job
+    else:
+        series_id = _series_of(target)
     if series_id is not None:
         row = (Series.objects.filter(pk=series_id)
                .values_list("study__patient_id", "study__patient__site_id").first())
@@ -79,11 +77,32 @@ def concerns(target: models.Model | None) -> tuple[int | None, int | None, int |
     return None, None, None
 
 
+def _series_of(target: models.Model, depth: int = 0) -> int | None:
+    """The series a series, an instance, a result or job, or a mask version (through its
+    result) belongs to; None for anything else."""
+    if target._meta.label_lower == "imaging.series":
+        return target.pk
+    if isinstance(getattr(target, "series_id", None), int):
+        return target.series_id
+    if depth >= 1:
+        return None
+    for field in target._meta.concrete_fields:
+        if (field.many_to_one and field.related_model._meta.app_label == "annotations"
+                and getattr(target, field.attname, None) is not None):
+            found = _series_of(getattr(target, field.name), depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 def record_read(target: models.Model | None, what: str, *, actor=None, count: int | None = None,
-                object_type: str = "") -> ReadRecord:
-    """Record one read of patient data (``what`` says which: ``frames``, ``metadata``...) of
-    ``target`` (None for a search: ``object_type`` names it) by ``actor`` (default: the
-    request's user); return its read record."""
+                object_type: str = "", action: str = ACTION,
+                details: dict | None = None) -> ReadRecord:
+    """Record one read of patient data (``what`` says which: ``frames``, ``metadata``,
+    ``mask``...) of ``target`` (None for a search: ``object_type`` names it) by ``actor``
+    (default: the request's user); return its read record. A chained read's entry is
+    ``action`` (``imaging.read``; ``mask.read`` for a mask) with ``details`` in its new
+    values."""
     ctx = context.current()
     if actor is None and _authenticated(ctx.current_actor()):
         actor = ctx.current_actor()
@@ -111,14 +130,14 @@ def record_read(target: models.Model | None, what: str, *, actor=None, count: in
         "what": what[:100],
         "count": count,
     }
-    details: dict = {"what": what}
+    details = {"what": what, **(details or {})}
     if count is not None:
         details["count"] = count
-    if what in PER_IMAGE and series_id is not None and authenticated:
+    if what in PER_IMAGE and series_id is not None and authenticated and action == ACTION:
         return _per_image_read(fields, details, target, actor, now)
     with transaction.atomic():
         record = ReadRecord.objects.create(chained=True, **fields)
-        record_event(action=ACTION, actor=actor, target=target, object_type=object_type,
+        record_event(action=action, actor=actor, target=target, object_type=object_type,
                      object_id=object_id, site=site_id, new={**details, "read_record": record.pk})
     return record
 

@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.permissions import HasRole
 from accounts.roles import Role
 from annotations.confirmation import decode_upload
+from audit import reads
 from audit.signatures import SignatureRefused
 from audit.trail import record_event
 from prompts.models import PromptVersion
@@ -110,10 +111,9 @@ class QAItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if not disclosure(item, request.user).confirmed_mask:
             raise PermissionDenied("This reading is blind: store your own mask first.")
         version = item.result.final_version
-        with transaction.atomic():
-            record_event(action="mask.read", actor=request.user, target=version,
-                         new={"result": item.result_id, "version": version.number,
-                              "qa_item": item.pk})
+        reads.record_read(version, "mask", actor=request.user, action="mask.read",
+                          details={"result": item.result_id, "version": version.number,
+                                   "qa_item": item.pk})
         return mask_response(version.data, version.shape, version.sha256)
 
     def _signed(self, request, serializer_class, act):
