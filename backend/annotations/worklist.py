@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasRole
 from accounts.roles import Role
+from core.people import printed_person_name
 from imaging import access
 from imaging.models import Series
 from imaging.permissions import CanViewImages
@@ -63,6 +64,7 @@ class WorklistRow:
             "images": self.series.image_count,
             "problem": self.series.problem,
             "patient_name": study.patient.name,
+            "patient_display_name": printed_person_name(study.patient.name),
             "patient_id": study.patient.patient_id,
             "study_date": study.study_date,
             "accession": study.accession_number,
@@ -185,6 +187,7 @@ def series_layout(series: Series, actor) -> dict:
         "modality": series.modality,
         "description": series.description,
         "patient_name": study.patient.name,
+        "patient_display_name": printed_person_name(study.patient.name),
         "patient_id": study.patient.patient_id,
         "study_date": study.study_date,
         "shape": [len(frames), rows, cols],

@@ -116,3 +116,18 @@ def test_the_home_page_offers_each_role_its_work(browser_as, role, shown, hidden
         assert name in links, (name, links)
     for name in hidden:
         assert name not in links, (name, links)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, path", [
+    ("reviewer", "/review/"), ("reviewer", "/review/metrics/"),
+    ("prompt_admin", "/prompts/"), ("prompt_admin", "/review/alerts/"),
+    ("auditor", "/review/metrics/"), ("site_admin", "/review/metrics/"),
+])
+def test_no_page_offers_the_same_link_twice(browser_as, role, path):
+    import re
+
+    response = browser_as(role).get(path)
+    assert response.status_code == 200
+    labels = re.findall(r"<a href=\"[^\"]+\"[^>]*>([^<>]+)</a>", response.content.decode())
+    assert len(labels) == len(set(labels)), labels

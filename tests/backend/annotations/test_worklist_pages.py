@@ -93,3 +93,15 @@ def test_the_pages_follow_the_roles(browser_as, ai_result):
     assert b"DRAFT" in record.content and ai_result.latest_mask().sha256.encode() in record.content
     assert browser_as("prompt_admin").get("/annotations/").status_code == 403
 
+
+
+def test_patient_names_read_without_dicom_carets(browser_as, api_as, reversed_series):
+    patient = reversed_series.study.patient
+    patient.name = "Roe^Richard^J"
+    patient.save(update_fields=["name"])
+    page = browser_as("annotator").get("/annotations/").content.decode()
+    assert "Roe, Richard J" in page and "Roe^Richard" not in page
+    layout = api_as("annotator").get(
+        f"/api/v1/annotations/series/{reversed_series.pk}/layout").json()
+    assert layout["patient_name"] == "Roe^Richard^J"  # the DICOM value, for programs
+    assert layout["patient_display_name"] == "Roe, Richard J"
