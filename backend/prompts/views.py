@@ -81,9 +81,17 @@ def version(request, pk):
     repeats = active if (shown.state in (VersionState.DRAFT, VersionState.IN_REVIEW)
                          and active is not None
                          and active.content_sha256 == shown.content_sha256) else None
+    pending = shown.state in (VersionState.DRAFT, VersionState.IN_REVIEW)
+    compare = active if pending and active is not None and active.pk != shown.pk else None
     return render(request, "prompts/version.html", {
         "version": shown, "entry": shown.entry, "yaml": dump_yaml(shown.content),
         "repeats_active": repeats,
+        # The two-person rule, said before anyone types a password.
+        "wrote_it": shown.contributors.filter(pk=request.user.pk).exists(),
+        # What the reviewer is asked to approve: the change from what is in use now.
+        "compared_with": compare,
+        "changes": ([c.as_dict() for c in field_changes(compare.content, shown.content)]
+                    if compare else []),
         "transitions": shown.transitions.all(), "robustness": shown.robustness.all(),
         "is_admin": _admin(request),
     })

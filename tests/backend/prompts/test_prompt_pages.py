@@ -99,3 +99,27 @@ def test_submitting_an_unchanged_draft_shows_which_version_it_repeats(browser_as
     content["qa"]["sampling_rate"] = 0.3
     author.post(f"/prompts/versions/{draft.pk}/edit/", {"yaml": dump_yaml(content)})
     assert warned not in author.get(f"/prompts/versions/{draft.pk}/").content.decode()
+
+
+def test_the_author_is_told_the_two_person_rule_and_the_reviewer_sees_the_change(
+        browser_as, users, library):
+    author = users["prompt_admin"]
+    v1 = active("kidney-right-ct")
+    draft = do_create_draft(author, v1)
+    content = copy.deepcopy(draft.content)
+    content["qa"]["sampling_rate"] = 0.3
+    draft = do_submit(author, do_update_draft(author, draft, content))
+
+    own = browser_as("prompt_admin").get(f"/prompts/versions/{draft.pk}/").content.decode()
+    assert "Sign and approve" not in own and 'type="password"' not in own
+    assert "another prompt administrator must review and approve it" in own
+
+    page = browser_as("prompt_admin_member").get(f"/prompts/versions/{draft.pk}/").content
+    changes = re.search(r'id="changes-from-active">(.*?)</section>', page.decode(), re.S)
+    assert changes, page
+    assert f"v{v1.number}" in changes.group(1)
+    assert "qa.sampling_rate" in changes.group(1) and "0.3" in changes.group(1)
+    assert f"?a={v1.pk}&amp;b={draft.pk}" in changes.group(1)
+    # An approved version is not compared with itself.
+    shown = browser_as("prompt_admin_member").get(f"/prompts/versions/{v1.pk}/").content
+    assert b'id="changes-from-active"' not in shown
