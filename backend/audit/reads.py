@@ -14,9 +14,8 @@ unique index allows once per user, series and window, in the same transaction as
 entry. A second first frame arriving meanwhile does not take the chain lock: its insert waits
 for the first transaction on that index entry only (PostgreSQL), then finds the window opened
 and writes its record alone. If the first rolls back, the second's insert succeeds and it
-writes the chained entry itself: no read is left without the chained entry of its window.
-Duplicates can arise only where the opening check is not atomic with the write (a reader
-holding an outer transaction that began before another reader committed), which is harmless.
+writes the chained entry itself: no read is left without the chained entry of its window,
+and no window gets two. (On SQLite writers are serialised anyway.)
 """
 from datetime import UTC, datetime
 

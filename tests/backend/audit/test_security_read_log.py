@@ -3,6 +3,7 @@ chain's lock. Each read writes a record in the unchained, append-only read log; 
 trail gets one ``imaging.read`` entry per user, series and window for the per-image reads
 (frames, files) and one per read for everything else. Auditors read the log site-scoped
 like the trail."""
+import threading
 from datetime import timedelta
 
 import pytest
@@ -146,6 +147,48 @@ def test_an_opening_that_fails_leaves_no_window_open(api_as, series, monkeypatch
     assert client.get(second, HTTP_ACCEPT="*/*").status_code == 200
     assert chained_reads().count() == before + 1
     assert ReadRecord.objects.filter(opens=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_frames_at_once_take_the_chain_lock_once(users, series, monkeypatch):
+    """PostgreSQL, two connections: while the first frame's opening holds its transaction
+    (here: waiting before its chained entry), the second waits on the opening's index entry,
+    not the chain, then writes its record alone. One chained entry, two records."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers on one database need PostgreSQL")
+    first, second = series.instances.order_by("id")[:2]
+    chained, entered, release = [], threading.Event(), threading.Event()
+    real = reads.record_event
+
+    def slow(**kwargs):
+        chained.append(kwargs["object_id"])
+        entered.set()
+        release.wait(20)
+        return real(**kwargs)
+
+    monkeypatch.setattr(reads, "record_event", slow)
+
+    def read(instance):
+        try:
+            reads.record_read(instance, "frames", actor=users["annotator"])
+        finally:
+            connection.close()
+
+    opener = threading.Thread(target=read, args=(first,))
+    opener.start()
+    assert entered.wait(20)
+    racer = threading.Thread(target=read, args=(second,))
+    racer.start()
+    racer.join(1.5)
+    assert racer.is_alive()  # waiting for the opening to commit or roll back
+    release.set()
+    opener.join(20)
+    racer.join(20)
+    assert chained == [str(series.pk)]
+    assert ReadRecord.objects.filter(what="frames").count() == 2
+    assert ReadRecord.objects.filter(what="frames", opens=True).count() == 1
+    assert AuditEntry.objects.filter(action="imaging.read", object_type="imaging.series",
+                                     object_id=str(series.pk)).count() == 1
 
 
 @pytest.fixture
