@@ -11,5 +11,6 @@ urlpatterns = [
     path("session", api_views.session_login, name="session-login"),
     path("session/logout", api_views.session_logout, name="session-logout"),
     path("me", api_views.me, name="me"),
+    path("me/password", api_views.change_own_password, name="me-password"),
     *router.urls,
 ]

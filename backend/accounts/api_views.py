@@ -9,7 +9,17 @@ from rest_framework.response import Response
 from .actions import LoginRefused, do_login, do_logout, do_set_roles
 from .models import User
 from .permissions import IsSiteAdmin
-from .serializers import LoginSerializer, RolesSerializer, UserSerializer
+from .serializers import (
+    LoginSerializer,
+    NewUserCreatedSerializer,
+    NewUserSerializer,
+    PasswordChangeSerializer,
+    ReasonSerializer,
+    RolesSerializer,
+    TemporaryPasswordSerializer,
+    UserSerializer,
+)
+from .user_admin import do_change_own_password, do_create_user, do_reset_password, do_set_active
 
 
 class SessionStateSerializer(serializers.Serializer):
@@ -66,8 +76,26 @@ def me(request):
     return Response(UserSerializer(request.user).data)
 
 
+@extend_schema(request=PasswordChangeSerializer, responses={204: None})
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def change_own_password(request):
+    """Choose a new password (required after an administrator created the account or reset
+    its password). The session stays signed in."""
+    from django.contrib.auth import update_session_auth_hash
+
+    data = PasswordChangeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = do_change_own_password(request.user, current=data.validated_data["current_password"],
+                                  new=data.validated_data["new_password"])
+    update_session_auth_hash(request._request, user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """Users of the site (site administrators)."""
+    """Users of the site (site administrators): list, create, roles, disable or enable,
+    password reset. Every change is audited; separation of duties applies (nobody changes
+    their own roles or account, conflicting roles are refused)."""
 
     permission_classes = [IsSiteAdmin]
     serializer_class = UserSerializer
@@ -86,3 +114,44 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         do_set_roles(request.user, user, data.validated_data["roles"])
         user = User.objects.get(pk=user.pk)
         return Response(UserSerializer(user).data)
+
+    @extend_schema(request=NewUserSerializer, responses={201: NewUserCreatedSerializer})
+    def create(self, request):
+        """Create a user of your site with a temporary password, shown once in the answer;
+        they choose their own at their first sign-in."""
+        data = NewUserSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, password = do_create_user(request.user, **data.validated_data)
+        user = User.objects.get(pk=user.pk)
+        body = {**UserSerializer(user).data, "temporary_password": password}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _set_active(self, request, active: bool):
+        user = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        do_set_active(request.user, user, active, reason=data.validated_data["reason"])
+        return Response(UserSerializer(User.objects.get(pk=user.pk)).data)
+
+    @extend_schema(request=ReasonSerializer, responses={200: UserSerializer})
+    @action(detail=True, methods=["post"], url_path="disable")
+    def disable(self, request, pk=None):
+        """Disable the account: no sign-in, open sessions end; its history stays."""
+        return self._set_active(request, False)
+
+    @extend_schema(request=ReasonSerializer, responses={200: UserSerializer})
+    @action(detail=True, methods=["post"], url_path="enable")
+    def enable(self, request, pk=None):
+        """Enable a disabled account again."""
+        return self._set_active(request, True)
+
+    @extend_schema(request=ReasonSerializer, responses={200: TemporaryPasswordSerializer})
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request, pk=None):
+        """A new temporary password (shown once); the user's sessions end and their next
+        sign-in must choose a new password."""
+        user = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password = do_reset_password(request.user, user, reason=data.validated_data["reason"])
+        return Response({"temporary_password": password})

@@ -21,6 +21,9 @@ class User(AbstractUser):
     printed_name = models.CharField(
         max_length=200, blank=True, help_text="Full name as shown on electronic signatures."
     )
+    # Set when a site administrator creates the account or resets its password: the temporary
+    # password only opens the page to choose one's own; until then the account holds no role.
+    must_change_password = models.BooleanField(default=False)
 
     def get_printed_name(self) -> str:
         return self.printed_name or self.get_full_name() or self.username
@@ -31,7 +34,10 @@ class User(AbstractUser):
         return self._role_names
 
     def has_role(self, *roles: Role | str) -> bool:
-        return self.is_active and bool(self.role_names() & {str(r) for r in roles})
+        """Whether the account may act in one of ``roles`` now: active, with its own password
+        (not a temporary one an administrator knows), and holding the role."""
+        return (self.is_active and not self.must_change_password
+                and bool(self.role_names() & {str(r) for r in roles}))
 
 
 class LoginFailure(models.Model):

@@ -12,7 +12,9 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "printed_name", "email", "site", "roles", "is_active"]
+        fields = ["id", "username", "printed_name", "email", "site", "roles", "is_active",
+                  "must_change_password", "last_login"]
+        read_only_fields = fields
 
     def get_roles(self, user) -> list[str]:
         return sorted(user.role_names())
@@ -33,3 +35,37 @@ class RolesSerializer(serializers.Serializer):
         if missing:
             raise serializers.ValidationError(f"Roles not set up: {', '.join(sorted(missing))}")
         return value
+
+
+class NewUserSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    printed_name = serializers.CharField(max_length=200,
+                                         help_text="Full name as shown on signatures.")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[r.value for r in Role]), allow_empty=True,
+        required=False, default=list,
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NewUserCreatedSerializer(UserSerializer):
+    temporary_password = serializers.CharField(
+        read_only=True, help_text="Shown once: the user must choose their own at sign-in.")
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "temporary_password"]
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why; kept in the audit trail.")
+
+
+class TemporaryPasswordSerializer(serializers.Serializer):
+    temporary_password = serializers.CharField(read_only=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False)

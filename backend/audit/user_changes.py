@@ -19,6 +19,7 @@ AUDITED_FIELDS = (
     "is_active",
     "is_staff",
     "is_superuser",
+    "must_change_password",
     "password",
 )
 HIDDEN = "[hidden]"
@@ -50,9 +51,18 @@ def _remember_before(sender, instance, raw, update_fields=None, **kwargs):
     instance._audit_before = before
 
 
+def intend(user, action: str, reason: str = "", actor=None) -> None:
+    """Name the next save of ``user`` in the trail (``user.disable``, ``user.password_reset``)
+    with the actor's reason, instead of the generic ``user.create``/``user.update``: one entry
+    per change, saying why."""
+    user._audit_intent = (action, reason, actor)
+
+
 def _record_save(sender, instance, created, raw, **kwargs):
+    intent = instance.__dict__.pop("_audit_intent", None)
     if created:
-        record_event(action="user.create", target=instance,
+        action, reason, actor = intent or ("user.create", "", None)
+        record_event(action=action, target=instance, reason=reason, actor=actor,
                      new=_shown(_values(instance, AUDITED_FIELDS)))
         return
     before = instance.__dict__.pop("_audit_before", None)
@@ -66,7 +76,8 @@ def _record_save(sender, instance, created, raw, **kwargs):
     new = {name: after[name] for name in changed}
     if "password" in changed:
         old["password"], new["password"] = HIDDEN, "[changed]"
-    record_event(action="user.update", target=instance, old=old, new=new)
+    action, reason, actor = intent or ("user.update", "", None)
+    record_event(action=action, target=instance, old=old, new=new, reason=reason, actor=actor)
 
 
 def _record_delete(sender, instance, **kwargs):

@@ -41,11 +41,18 @@ accounts-api:me                         GET     -    +      +   +   +    +   +  
 accounts-api:user-list                  GET     -    -      -   -   -    -   +    +
 accounts-api:user-detail                GET     -    -      -   -   -    -   +    h
 accounts-api:user-set-roles             PUT     -    -      -   -   -    -   +    h
+accounts-api:me-password                POST    -    +      +   +   +    +   +    .
+accounts-api:user-list                  POST    -    -      -   -   -    -   +    +
+accounts-api:user-disable               POST    -    -      -   -   -    -   +    h
+accounts-api:user-enable                POST    -    -      -   -   -    -   +    h
+accounts-api:user-reset-password        POST    -    -      -   -   -    -   +    h
 audit-api:entries                       GET     -    -      -   -   -    +   -    +
 audit-api:export-csv                    GET     -    -      -   -   -    +   -    +
 audit-api:entry                         GET     -    -      -   -   -    +   -    h
 audit-api:object-history                GET     -    -      -   -   -    +   -    +
 audit-api:verify                        GET     -    -      -   -   -    +   -    +
+audit-api:reads                         GET     -    -      -   -   -    +   -    +
+audit-api:reads-csv                     GET     -    -      -   -   -    +   -    +
 imaging:upload                          GET     -    -      +   -   -    -   +    +
 imaging:upload                          POST    -    -      +   -   -    -   +    +
 imaging-api:upload                      POST    -    -      +   -   -    -   +    +
@@ -130,11 +137,20 @@ core-api:probe-detail                   GET     -    -      -   -   -    -   +  
 accounts:login                          GET     +    +      +   +   +    +   +    .
 accounts:login                          POST    +    +      +   +   +    +   +    .
 accounts:logout                         POST    +    +      +   +   +    +   +    .
+accounts:password                       GET     -    +      +   +   +    +   +    .
+accounts:password                       POST    -    +      +   +   +    +   +    .
+accounts:users                          GET     -    -      -   -   -    -   +    +
+accounts:user-new                       GET     -    -      -   -   -    -   +    +
+accounts:user-new                       POST    -    -      -   -   -    -   +    +
+accounts:user                           GET     -    -      -   -   -    -   +    h
+accounts:user-act                       POST    -    -      -   -   -    -   +    h
 audit:trail                             GET     -    -      -   -   -    +   -    +
 audit:export-csv                        GET     -    -      -   -   -    +   -    +
 audit:entry                             GET     -    -      -   -   -    +   -    h
 audit:object-history                    GET     -    -      -   -   -    +   -    +
 audit:verify                            GET     -    -      -   -   -    +   -    +
+audit:reads                             GET     -    -      -   -   -    +   -    +
+audit:reads-csv                         GET     -    -      -   -   -    +   -    +
 prompts:library                         GET     -    +      +   +   +    +   +    .
 prompts:entry                           GET     -    +      +   +   +    +   +    .
 prompts:version                         GET     -    +      +   +   +    +   +    .
@@ -239,11 +255,18 @@ def argument(route: str, name: str, world, users):
         "exports:references": world.series.pk,
         "accounts-api:user-detail": users["annotator"].pk,
         "accounts-api:user-set-roles": users["annotator"].pk,
+        "accounts-api:user-disable": users["annotator"].pk,
+        "accounts-api:user-enable": users["annotator"].pk,
+        "accounts-api:user-reset-password": users["annotator"].pk,
+        "accounts:user": users["annotator"].pk,
+        "accounts:user-act": users["annotator"].pk,
         "review-api:alert-acknowledge": world.alert.pk,
         "core-api:probe-detail": world.probe.pk,
     }
     if name == "pk" and route in by_route:
         return by_route[route]
+    if route == "accounts:user-act" and name == "step":
+        return "roles"
     if name == "pk":
         return {
             "prompts-api": world.version.pk, "prompts": world.version.pk,

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     # Before the inactivity logoff, so its automatic sign-out entry carries the address.
     "audit.context.AuditContextMiddleware",
     "accounts.middleware.InactivityLogoutMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
