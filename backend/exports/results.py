@@ -29,6 +29,8 @@ _WHY_NOT = {
     ResultState.EDITED: "edited but not confirmed; confirm it with your signature first",
     ResultState.REJECTED: "rejected; a rejected result is never exported",
     ResultState.SUPERSEDED: "superseded by a newer result; export that one once confirmed",
+    ResultState.OVERTURNED: "overturned at QA adjudication; segment the structure again and "
+    "confirm the new result",
 }
 
 
@@ -42,7 +44,8 @@ def check_can_export(actor, results: Sequence[Result]) -> None:
             raise PermissionDenied(f"Result {result.pk} belongs to another site.")
         if result.state != ResultState.CONFIRMED:
             raise PermissionDenied(
-                f"Result {result.pk} ({_name(result)}) is {_WHY_NOT[result.state]}. Only "
+                f"Result {result.pk} ({_name(result)}) is "
+                f"{_WHY_NOT.get(result.state, result.get_state_display())}. Only "
                 "confirmed results can be exported."
             )
         check_signed_mask(result)

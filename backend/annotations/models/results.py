@@ -13,6 +13,9 @@ class ResultState(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     REJECTED = "rejected", "Rejected"
     SUPERSEDED = "superseded", "Superseded"
+    # Confirmed, then overruled at QA adjudication: not final, never exported; back on the
+    # owner's worklist with the adjudicator's reason (review.actions.do_adjudicate).
+    OVERTURNED = "overturned", "Overturned at QA"
 
 
 UNCONFIRMED = (ResultState.AI_DRAFT, ResultState.EDITED)
