@@ -244,6 +244,7 @@ def main() -> None:
     with (private_postgres() if args.database == "postgres"
           else contextlib.nullcontext()) as database_url:
         rows = load(args, slices, solo, have_wrk, database_url)
+    print(f"database: {args.database}; think time {args.think_ms} ms")
     print(f"{'users':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for row in rows:
         print(f"{row['users']:>6} {row['rps']:>8.1f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f}"

@@ -9,7 +9,8 @@ never written) and checks what it made:
     .venv/bin/python bench/load_seed.py [--slices 24] [--smoke] [--database postgres]
 
 --database postgres: the same on a private PostgreSQL database (``medsam_loadbench`` on
-127.0.0.1:5432, user postgres, trust authentication), created and dropped by the run.
+127.0.0.1:5432, user postgres, trust authentication; another server by
+MEDSAM_LOADBENCH_POSTGRES=postgres://user:password@host:port), created and dropped by the run.
 
 --smoke: 4 slices (seconds); exits non-zero when the seed is not what the load needs."""
 import argparse
@@ -46,7 +47,9 @@ def private_env(var: Path, password: str, slices: int, database_url: str | None 
     return env
 
 
-POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+# The server the private database is made on (trust authentication or a password in the URL).
+POSTGRES_SERVER = os.environ.get("MEDSAM_LOADBENCH_POSTGRES",
+                                 "postgres://postgres@127.0.0.1:5432")
 POSTGRES_DATABASE = "medsam_loadbench"
 
 
