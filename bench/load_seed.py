@@ -50,7 +50,8 @@ def private_env(var: Path, password: str, slices: int, database_url: str | None 
 # The server the private database is made on (trust authentication or a password in the URL).
 POSTGRES_SERVER = os.environ.get("MEDSAM_LOADBENCH_POSTGRES",
                                  "postgres://postgres@127.0.0.1:5432")
-POSTGRES_DATABASE = "medsam_loadbench"
+# Its name; a concurrent run (the test suite's smoke) names its own: medsam_loadbench_<suffix>.
+POSTGRES_DATABASE = os.environ.get("MEDSAM_LOADBENCH_DB", "medsam_loadbench")
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ def test_bench_smoke_on_postgresql(name):
     parts = urlsplit(URL)
     env = clean_env()
     env["MEDSAM_LOADBENCH_POSTGRES"] = f"postgres://{parts.netloc}"
+    env["MEDSAM_LOADBENCH_DB"] = f"medsam_loadbench_{os.getpid()}"  # not another run's
     run = subprocess.run([sys.executable, str(BENCH / name), "--smoke", "--database", "postgres"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert run.returncode == 0, (
