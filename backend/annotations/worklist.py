@@ -20,10 +20,12 @@ from model.imaging.errors import ImagingError
 from model.imaging.series import plan_series
 
 from .models import Job, JobStatus, Result, ResultState
+from .overturning import overturn_reason
 
 CanSeeWorklist = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN, Role.AUDITOR)
 
-STATES = ("none", "running", "draft", "edited", "confirmed", "rejected", "failed")
+STATES = ("none", "running", "draft", "edited", "confirmed", "overturned", "rejected",
+          "failed")
 """Worklist states of a structure on a series; ``none`` means nothing was started yet."""
 
 _RESULT_STATE = {
@@ -31,6 +33,7 @@ _RESULT_STATE = {
     ResultState.EDITED: "edited",
     ResultState.CONFIRMED: "confirmed",
     ResultState.REJECTED: "rejected",
+    ResultState.OVERTURNED: "overturned",
 }
 
 
@@ -42,6 +45,7 @@ class StructureState:
     result: int | None = None
     job: str | None = None
     flagged: bool = False
+    note: str = ""  # why, where the state needs one (the adjudicator's reason for overturned)
 
 
 @dataclass
@@ -106,6 +110,7 @@ def _structures(user, series_ids: list[int]) -> dict[int, list[StructureState]]:
             result=result.pk,
             job=str(result.job.public_id),
             flagged=bool(result.flags),
+            note=overturn_reason(result) if result.state == ResultState.OVERTURNED else "",
         )
     return {
         series: sorted(states.values(), key=lambda s: s.name) for series, states in found.items()

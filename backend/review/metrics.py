@@ -22,7 +22,10 @@ from .models import Adjudication, MaskChange, QAState, Verdict
 
 DIMENSIONS = ("prompt_version", "engine", "structure", "annotator", "period")
 PERIODS = ("day", "week", "month")
-DECIDED = (ResultState.CONFIRMED, ResultState.REJECTED)
+# Overturned results were confirmed by their annotator and count as such (accepted or edited)
+# for the annotator and prompt; QA's ruling on them is the ``overturned`` count.
+DECIDED = (ResultState.CONFIRMED, ResultState.REJECTED, ResultState.OVERTURNED)
+SIGNED_OFF = (ResultState.CONFIRMED, ResultState.OVERTURNED)
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,8 @@ def _mean(values: list[float], digits: int = 4) -> float | None:
 
 
 def summarise(key: str, label: str, results: list[Result]) -> GroupMetrics:
-    confirmed = [r for r in results if r.state == ResultState.CONFIRMED]
-    rejected = len(results) - len(confirmed)
+    confirmed = [r for r in results if r.state in SIGNED_OFF]
+    rejected = sum(1 for r in results if r.state == ResultState.REJECTED)
     changes = [mask_change(r) for r in confirmed]
     edited = sum(1 for c in changes if c.final_version > 1)
     dice = [c.dice for c in changes]

@@ -170,6 +170,10 @@ def do_adjudicate(actor, item: QAItem, outcome: str, reason: str, password: str)
         _move(locked, QAState.ADJUDICATED, actor, reason, adjudicator=actor,
               adjudication=outcome, adjudication_reason=reason,
               adjudicated_at=signature.signed_at, adjudication_signature=signature)
+        if outcome == Adjudication.OVERTURNED:
+            from annotations.overturning import overturn
+
+            overturn(locked.result, actor=actor, reason=reason, qa_item=locked)
 
     do_sign(actor, password, current, signed_content(current, adjudication=outcome),
             Meaning.ADJUDICATED, reason=reason, then=apply,

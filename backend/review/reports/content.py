@@ -96,7 +96,7 @@ def result_line(result: Result) -> dict:
     })
     if result.final_version_id is not None:
         line["mask_version"] = result.final_version.number
-    if result.state == "confirmed":
+    if result.state in metrics.SIGNED_OFF:
         change = metrics.mask_change(result)
         line.update(ai_volume_ml=change.ai_volume_ml, final_volume_ml=change.final_volume_ml,
                     dice_ai_vs_final=round(change.dice, 4))
