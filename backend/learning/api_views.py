@@ -15,7 +15,14 @@ from prompts.models import PromptVersion, VersionState
 
 from . import actions, uncertainty
 from .models import ModelVersion, TrainingJob, TrainingSet
-from .serializers import ModelVersionSerializer, TrainingJobSerializer, TrainingSetSerializer
+from .serializers import (
+    CancelTrainingSerializer,
+    ModelVersionSerializer,
+    NewTrainingJobSerializer,
+    NewTrainingSetSerializer,
+    TrainingJobSerializer,
+    TrainingSetSerializer,
+)
 
 CanTrain = HasRole.of(Role.PROMPT_ADMIN, Role.SITE_ADMIN)
 CanSeeWorklist = HasRole.of(Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN, Role.PROMPT_ADMIN)
@@ -46,13 +53,16 @@ class TrainingSetList(APIView):
         sets = TrainingSet.objects.filter(site=request.user.site)
         return Response(TrainingSetSerializer(sets, many=True).data)
 
+    @extend_schema(request=NewTrainingSetSerializer, responses={201: TrainingSetSerializer})
     def post(self, request):
-        data = request.data
+        asked = NewTrainingSetSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
         try:
             created = actions.do_create_training_set(
-                request.user, request.user.site, str(data.get("structure_key", "")),
-                str(data.get("modality", "")), qa_passed_only=bool(data.get("qa_passed_only")),
-                validation_fraction=float(data.get("validation_fraction", 0.3)))
+                request.user, request.user.site, data["structure_key"], data["modality"],
+                qa_passed_only=data["qa_passed_only"],
+                validation_fraction=data["validation_fraction"])
         except (PermissionDenied, ValidationError) as problem:
             return _refused(problem)
         return Response(TrainingSetSerializer(created).data, status=status.HTTP_201_CREATED)
@@ -68,14 +78,16 @@ class TrainingJobList(APIView):
         jobs = TrainingJob.objects.filter(training_set__site=request.user.site)
         return Response(TrainingJobSerializer(jobs, many=True).data)
 
+    @extend_schema(request=NewTrainingJobSerializer, responses={201: TrainingJobSerializer})
     def post(self, request):
-        set_id = _whole_number(request.data.get("training_set"), "training_set")
-        training_set = get_object_or_404(TrainingSet, pk=set_id,
+        asked = NewTrainingJobSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
+        training_set = get_object_or_404(TrainingSet, pk=data["training_set"],
                                          site=request.user.site)
         try:
-            job = actions.do_start_training(request.user, training_set,
-                                            request.data.get("base_engine", "litemedsam"),
-                                            request.data.get("config") or {})
+            job = actions.do_start_training(request.user, training_set, data["base_engine"],
+                                            data["config"])
         except (PermissionDenied, ValidationError) as problem:
             return _refused(problem)
         return Response(TrainingJobSerializer(job).data, status=status.HTTP_201_CREATED)
@@ -95,11 +107,14 @@ class CancelTraining(APIView):
     permission_classes = [CanTrain]
     serializer_class = TrainingJobSerializer
 
+    @extend_schema(request=CancelTrainingSerializer, responses={200: TrainingJobSerializer})
     def post(self, request, public_id):
         job = get_object_or_404(TrainingJob, public_id=public_id,
                                 training_set__site=request.user.site)
+        asked = CancelTrainingSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
         try:
-            job = actions.do_cancel_training(request.user, job, request.data.get("reason", ""))
+            job = actions.do_cancel_training(request.user, job, asked.validated_data["reason"])
         except (PermissionDenied, ValidationError) as problem:
             return _refused(problem)
         return Response(TrainingJobSerializer(job).data)

@@ -64,7 +64,6 @@ def test_a_fine_tune_registers_a_validated_version_used_only_after_approval(
     assert job.status == TrainingStatus.SUCCEEDED, job.error
     version = job.model_version
     summary = version.validation["summary"]
-    print("skull ring validation", summary)
     assert summary["dice_after"] > summary["dice_before"] + 0.2
     assert summary["int8_dice_after"] > summary["int8_dice_before"] + 0.2
     assert version.validation["split"]["validation_patients"] and not (

@@ -67,3 +67,25 @@ def test_the_api_creates_sets_and_refuses_annotators(skull_results, api_as):
                                        {"structure_key": "skull-ct", "modality": "CT"},
                                        format="json")
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/learning/sets", {"structure_key": "skull-ct", "modality": "CT",
+                               "validation_fraction": "abc"}, "validation_fraction"),
+    ("/api/v1/learning/sets", {"structure_key": "skull-ct", "modality": "CT",
+                               "validation_fraction": [1]}, "validation_fraction"),
+    ("/api/v1/learning/sets", {"structure_key": "skull-ct", "modality": "CT",
+                               "validation_fraction": 7}, "validation_fraction"),
+    ("/api/v1/learning/sets", {"modality": "CT"}, "structure_key"),
+    ("/api/v1/learning/sets", {"structure_key": ["x"], "modality": "CT"}, "structure_key"),
+    ("/api/v1/learning/jobs", {"training_set": "abc"}, "training_set"),
+    ("/api/v1/learning/jobs", {"training_set": 1, "config": "fast"}, "config"),
+])
+def test_malformed_requests_get_400_naming_the_field(skull_results, api_as, path, body, field):
+    from learning.models import TrainingJob, TrainingSet
+
+    before = (TrainingSet.objects.count(), TrainingJob.objects.count())
+    response = api_as("prompt_admin").post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert (TrainingSet.objects.count(), TrainingJob.objects.count()) == before

@@ -114,7 +114,6 @@ def test_robustness_score_on_a_real_ct_slice(litemedsam, sites):
     careless = robustness_score(litemedsam, [case], Tolerance(10, "mm"), samples=8,
                                 window=window, modality="CT", seed=0)
     summary = template.as_dict()
-    print("aorta 2 mm:", summary, "| 10 mm:", careless.as_dict())
     assert summary["runs"] == 8
     assert summary["truth_dice_mean"] > 0.8  # the unperturbed prompt finds the aorta
     assert summary["dice_mean"] > 0.85 and summary["dice_p5"] > 0.6

@@ -48,8 +48,6 @@ def test_it_improves_validation_dice_on_the_skull_ring(embedded, weights_path):
     config = FineTuneConfig(epochs=8, batch_size=3, learning_rate=3e-4, tolerance=TOLERANCE)
     report = fine_tune(network, train, config)
     after = evaluate(network, validation, TOLERANCE)
-    print("skull ring validation Dice", before.as_dict()["dice_mean"], "->",
-          after.as_dict()["dice_mean"], "losses", report.epoch_losses)
     assert before.as_dict()["dice_mean"] < 0.3
     assert after.as_dict()["dice_mean"] > before.as_dict()["dice_mean"] + 0.3
     assert report.trained_modules == ["mask_decoder"]
