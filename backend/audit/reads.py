@@ -20,6 +20,7 @@ and no window gets two. (On SQLite writers are serialised anyway.)
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -141,12 +142,20 @@ def record_read(target: models.Model | None, what: str, *, actor=None, count: in
     return record
 
 
+def _opened_key(fields: dict, window: int) -> str:
+    return f"audit.read.opened:{fields['actor_id']}:{fields['series_id']}:{window}"
+
+
 def _per_image_read(fields: dict, details: dict, target, actor, now) -> ReadRecord:
     seconds = window_seconds()
     window = int(now.timestamp()) // seconds
-    opened = ReadRecord.objects.filter(actor_id=fields["actor_id"], series_id=fields["series_id"],
-                                       window=window, opens=True)
-    if opened.exists():  # the common path: the series is open for this user, no lock
+    key = _opened_key(fields, window)
+    # The common path: the series is open for this user, no lock. The cache only remembers
+    # openings that committed (records are never removed), so a hit is always true.
+    if cache.get(key) or ReadRecord.objects.filter(
+            actor_id=fields["actor_id"], series_id=fields["series_id"], window=window,
+            opens=True).exists():
+        cache.set(key, True, seconds)
         return ReadRecord.objects.create(window=window, **fields)
     with transaction.atomic():
         try:
@@ -154,7 +163,9 @@ def _per_image_read(fields: dict, details: dict, target, actor, now) -> ReadReco
                 record = ReadRecord.objects.create(window=window, opens=True, chained=True,
                                                    **fields)
         except IntegrityError:  # another read opened this window meanwhile, and committed
+            cache.set(key, True, seconds)
             return ReadRecord.objects.create(window=window, **fields)
+        transaction.on_commit(lambda: cache.set(key, True, seconds))
         until = datetime.fromtimestamp((window + 1) * seconds, tz=UTC)
         record_event(
             action=ACTION, actor=actor, object_type="imaging.series",
