@@ -11,6 +11,7 @@ from pydicom.uid import generate_uid
 
 from imaging.models import Instance, Series, Study
 from tests.backend.imaging.conftest import series_files
+from tests.backend.imaging.orthanc import orthanc  # noqa: F401 (fixture)
 from tests.model.imaging.dicom_builders import to_bytes
 
 ROOT = "/api/v1/imaging/dicom-web"
@@ -173,3 +174,27 @@ def test_a_site_holding_nothing_still_finds_nothing(upload, home_holds, api_as, 
     instance = home.instances.first()
     assert _wado(api_as("reviewer_outsider"), instance).status_code == 404
     assert api_as("reviewer_outsider").get(f"{ROOT}/studies").json() == []
+
+
+def test_two_sites_importing_one_study_from_the_pacs_each_hold_a_copy(orthanc, settings,  # noqa: F811
+                                                                      api_as, sites):
+    from dicomweb_client.api import DICOMwebClient
+
+    from tests.model.imaging.dicom_builders import build_series
+
+    settings.IMAGING_PACS_URL = orthanc
+    series = build_series(4)
+    for dataset in series:
+        dataset.PatientID = "PACS-CROSS-SITE"
+    DICOMwebClient(url=orthanc).store_instances(series)
+    study = {"study_uid": series[0].StudyInstanceUID}
+    for who in ("annotator", "annotator_outsider"):
+        response = api_as(who).post("/api/v1/imaging/pacs/import/", study, format="json")
+        assert response.status_code == 201, response.json()
+        assert response.json()["imported"] == 4 and response.json()["duplicates"] == 0
+    for who in ("annotator", "annotator_outsider"):
+        again = api_as(who).post("/api/v1/imaging/pacs/import/", study, format="json")
+        assert again.json()["duplicates"] == 4 and again.json()["imported"] == 0
+    for key in ("home", "other"):
+        stored = site_series(sites, key)
+        assert stored.source_format == "pacs" and stored.instances.count() == 4
