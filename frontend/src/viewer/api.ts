@@ -229,6 +229,7 @@ export const urls = {
     `/api/v1/annotations/results?series=${series}&state=ai_draft,edited,confirmed,rejected`,
   result: (id: number) => `/api/v1/annotations/results/${id}`,
   mask: (id: number, version: number) => `/api/v1/annotations/results/${id}/mask?version=${version}`,
+  latestMask: (id: number) => `/api/v1/annotations/results/${id}/mask`,
   versions: (id: number) => `/api/v1/annotations/results/${id}/versions`,
   confirm: (id: number) => `/api/v1/annotations/results/${id}/confirm`,
   reject: (id: number) => `/api/v1/annotations/results/${id}/reject`,

@@ -19,6 +19,9 @@ export class PromptPanel {
     private readonly windowing: Windowing,
     private readonly tools: Tools,
     private readonly progress: JobProgress,
+    /** What to say, instead of the server's refusal, when a job is refused (the QA reading:
+     * the reviewer goes on with the manual tools); null keeps the default message. */
+    private readonly explainRefusal: (error: unknown) => string | null = () => null,
   ) {
     this.submitButton.addEventListener("click", () => void this.submit());
     document.getElementById("prompt-clear")!.addEventListener("click", () => layer.clear());
@@ -67,7 +70,8 @@ export class PromptPanel {
     } catch (error) {
       this.update();
       // After update(), which would put "Ready" over the refusal.
-      this.status.textContent = describeFailure("Starting the segmentation", error,
+      this.status.textContent = this.explainRefusal(error) ?? describeFailure(
+        "Starting the segmentation", error,
         "Correct the prompt if the server says what is wrong, then press Segment again.");
       this.status.className = "error";
     }

@@ -2,7 +2,8 @@
 // picker, the prompt layer, job progress, the result overlay, editing and signing together.
 import { Enums } from "@cornerstonejs/core";
 import {
-  configureApi, describeFailure, getJson, urls, type Job, type PromptVersion, type SeriesLayout,
+  ApiError, configureApi, describeFailure, getJson, urls, type Job, type PromptVersion,
+  type SeriesLayout,
 } from "./api";
 import { updateCorners } from "./corners";
 import { bindShortcuts } from "./keyboard";
@@ -10,6 +11,7 @@ import { PromptPanel } from "./promptpanel";
 import { PromptPicker } from "./picker";
 import { JobProgress } from "./progress";
 import { PromptLayer } from "./prompting";
+import { qaConfig, QaReading } from "./qa";
 import { ResultView } from "./resultview";
 import { initCornerstone, loadImageIds, openStack } from "./setup";
 import { Tools, type PrimaryTool } from "./tools";
@@ -27,6 +29,8 @@ function byId<T extends Element = HTMLElement>(id: string): T {
 export async function startViewer(root: HTMLElement): Promise<void> {
   configureApi(root.dataset.csrf ?? "");
   const canEdit = root.dataset.canEdit === "1";
+  // ?qa=<item>: the page is a QA case's second reading (qa.ts), not the annotation panel.
+  const qaSetup = qaConfig(root);
   const layout = await getJson<SeriesLayout>(urls.layout(Number(root.dataset.series)));
   await initCornerstone();
   const imageIds = await loadImageIds(layout);
@@ -54,13 +58,27 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     buttons.set(tool, button);
   }
   const layer = new PromptLayer(byId<SVGSVGElement>("prompt-layer"), stage, () => panel?.update());
-  const results = new ResultView(stage, layout, canEdit, (editable) => {
+  const onEditable = (editable: boolean) => {
     buttons.get("brush")!.disabled = !editable;
     buttons.get("eraser")!.disabled = !editable;
     if (!editable && (tools.active === "brush" || tools.active === "eraser")) {
       useTool("windowLevel");
     }
-  }, (promptVersion) => {
+  };
+  // The QA reading's protocol: the result's approved prompt version (the page names it).
+  let qaVersion: PromptVersion | null = null;
+  if (qaSetup) {
+    try {
+      qaVersion = await getJson<PromptVersion>(urls.version(Number(root.dataset.qaPromptVersion)));
+    } catch (error) {
+      byId("qa-error").textContent = describeFailure("Loading the prompt protocol", error,
+        "Reload the page; you can still paint your mask with the brush.");
+    }
+  }
+  const qa = qaSetup
+    ? new QaReading(stage, layout, qaSetup, qaVersion?.content.display?.colour ?? null, onEditable)
+    : null;
+  const results = qa ? null : new ResultView(stage, layout, canEdit, onEditable, (promptVersion) => {
     getJson<PromptVersion>(urls.version(promptVersion)).then((version) => {
       panel?.choose(version);
       byId("prompt-status").textContent +=
@@ -75,13 +93,32 @@ export async function startViewer(root: HTMLElement): Promise<void> {
       panel?.update();
       if (job.status === "succeeded" && job.result !== null) {
         layer.clear();
-        void results.refresh(job.result);
+        if (qa) void qa.loadDraft(job.result);
+        else void results!.refresh(job.result);
       }
     });
+  const qaDraws = !!qaSetup && root.dataset.qaMode === "independent";
   const panel = canEdit
     ? new PromptPanel(layout.series, layer, windowing, tools, progress)
-    : null;
-  buttons.get("prompt")!.disabled = !canEdit;
+    : qaDraws
+      ? new PromptPanel(layout.series, layer, windowing, tools, progress, (error) => (
+        error instanceof ApiError && error.status === 403
+          ? `The engine is not open to QA reviewers here (the server says: ${error.message}) ` +
+            "Segment by hand with the same protocol: keep the box you drew and press " +
+            "\"Fill the drawn box\", and paint or erase with the brush (D) and eraser (E); " +
+            "then store your mask."
+          : null))
+      : null;
+  buttons.get("prompt")!.disabled = !(canEdit || qaDraws);
+  byId("qa-fill-box")?.addEventListener("click", () => {
+    const status = byId("qa-draw-status");
+    if (qa?.fillBoxes(layer.prompts)) {
+      layer.clear();
+      useTool("brush");
+    } else {
+      status.textContent = "Draw a box first: press Prompt (B) and drag over the structure.";
+    }
+  });
   if (panel) {
     new PromptPicker(byId("prompt-search"), byId("prompt-options"), layout.modality,
       (version) => panel.choose(version));
@@ -105,14 +142,14 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   brushSize.addEventListener("input", () => setBrush(Number(brushSize.value)));
   let stroking = false;
   stage.element.addEventListener("pointerdown", (event) => {
-    if (event.button === 0 && (tools.active === "brush" || tools.active === "eraser")
-        && results.edit) {
+    const edit = qa ? qa.edit : results!.edit;
+    if (event.button === 0 && (tools.active === "brush" || tools.active === "eraser") && edit) {
       stroking = true;
-      results.edit.strokeStarting(stage.viewport.getCurrentImageIdIndex());
+      edit.strokeStarting(stage.viewport.getCurrentImageIdIndex());
     }
   }, { capture: true });
   window.addEventListener("pointerup", () => {
-    if (stroking) results.edit?.strokeEnded();
+    if (stroking) (qa ? qa.edit : results!.edit)?.strokeEnded();
     stroking = false;
   });
 
@@ -140,25 +177,31 @@ export async function startViewer(root: HTMLElement): Promise<void> {
       windowing.reset();
     },
     invert: () => windowing.invert(),
-    toggleOverlay: () => results.toggleOverlay(),
+    toggleOverlay: () => (qa ?? results!).toggleOverlay(),
     brushSize: (delta) => setBrush(Number(brushSize.value) + delta),
-    undo: () => results.undo(),
-    save: () => void results.save(),
+    undo: () => (qa ?? results!).undo(),
+    save: () => void results?.save(),
     escape: () => useTool("windowLevel"),
     sliceFailed,
   });
 
-  const openResult = Number(root.dataset.openResult) || null;
-  await results.refresh(openResult);
   setBrush(Number(brushSize.value));
-  const live = await getJson<{ results: Job[] }>(urls.liveJobs(layout.series));
-  if (live.results.length) progress.follow(live.results[0]);
+  if (qa) {
+    // No result list and no live jobs of the series here: only what the QA item discloses.
+    await qa.start();
+    if (qa.edit && panel && qaVersion) panel.choose(qaVersion);
+  } else {
+    const openResult = Number(root.dataset.openResult) || null;
+    await results!.refresh(openResult);
+    const live = await getJson<{ results: Job[] }>(urls.liveJobs(layout.series));
+    if (live.results.length) progress.follow(live.results[0]);
+  }
   updateCorners(stage, layout);
 
   // For the browser tests and bench/viewer_bench.py: what is on screen, and when it got there.
   Object.assign(window, {
     medsamViewer: {
-      stage, layer, results, tools, progress,
+      stage, layer, results, tools, progress, qa,
       slice: () => stage.viewport.getCurrentImageIdIndex(),
     },
   });
