@@ -36,6 +36,7 @@ from .results import (
     confirmed_mask,
     creator_name,
     mask_record,
+    seg_series_description,
     segments,
 )
 from .seg import SegExportError, SegOptions, SegType, build_seg
@@ -55,11 +56,16 @@ class ExportFile:
 def do_export_seg(actor, results: Sequence[Result], seg_type: SegType = SegType.BINARY,
                   destination: str = Destination.DOWNLOAD) -> ExportFile:
     """One SEG holding the confirmed masks of ``results`` (one series), handed out or pushed
-    to the PACS over STOW-RS. A failed push leaves no record: nothing left the system."""
+    to the PACS over STOW-RS. A failed push leaves no record: nothing left the system.
+    A series over which no SEG can be made is refused (``seg.SegNotPossible``, the reason
+    ``results.seg_exportability`` gives the pages), and a push without a PACS is refused
+    before anything is built (``stow.PacsNotConfigured``)."""
     results = list(results)
     check_can_export(actor, results)
     check_one_series(results)
     series = results[0].series
+    if destination == Destination.PACS:
+        stow.site_pacs_url()
     built = segments(results)
     creator = creator_name(results)
     with transaction.atomic():
@@ -67,6 +73,7 @@ def do_export_seg(actor, results: Sequence[Result], seg_type: SegType = SegType.
         seg = build_seg(headers, plan_series(headers).order, built, SegOptions(
             creator=creator, seg_type=seg_type, software_version=code_version(),
             description="Confirmed: " + ", ".join(s.label for s in built),
+            series_description=seg_series_description(results),
         ))
         data = to_part10_bytes(seg)
         pacs_url = stow.store(seg) if destination == Destination.PACS else ""

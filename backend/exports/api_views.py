@@ -1,6 +1,8 @@
 """Exports and reference masks API. Views are thin: the work is in :mod:`exports.actions`.
 
-An unconfirmed result is refused with 403 and the reason; results and series of another
+An unconfirmed result is refused with 403 and the reason, a SEG over a series that cannot
+have one (no Frame of Reference UID...) with 409 and the reason, a push without a PACS with
+503 in the user's words; results and series of another
 site, and results in an open blinded QA reading (``review.blinding``), are not found (404).
 An export writes an export record and audit entries, so it is a POST (CSRF-protected for a
 browser session); reading the list of exports or a comparison is a GET.
@@ -10,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -27,7 +29,7 @@ from . import actions
 from .comparison import compare_result
 from .models import Destination, ExportRecord, ReferenceMask
 from .results import EXPORTING_ROLES
-from .seg import SegExportError, SegType
+from .seg import SegExportError, SegNotPossible, SegType
 from .serializers import (
     ExportRecordSerializer,
     ReferenceMaskSerializer,
@@ -67,9 +69,18 @@ def file_response(export: actions.ExportFile) -> HttpResponse:
     return response
 
 
+class SegNotPossibleHere(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "seg_not_possible"
+
+
 def refused_as_400(run):
+    """SegExportError as a 400 with its reason; a series over which no SEG can be made at all
+    (``SegNotPossible``: no Frame of Reference UID...) as a 409 with its reason."""
     try:
         return run()
+    except SegNotPossible as exc:
+        raise SegNotPossibleHere(str(exc)) from None
     except SegExportError as exc:
         raise ValidationError({"detail": str(exc)}) from None
 

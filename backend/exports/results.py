@@ -8,6 +8,7 @@ the result and its pinned provenance, never from the current library.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
@@ -17,9 +18,13 @@ from accounts.roles import Role
 from annotations import masks
 from annotations.models import Result, ResultState
 from audit.signatures import verify_signature
+from imaging import access
+from imaging.models import Series
+from model.imaging import plan_series
+from model.imaging.errors import ImagingError
 
 from .codes import UnexportableCode, same_structure, structure_codes
-from .seg import Algorithm, AlgorithmType, SegExportError, Segment
+from .seg import Algorithm, AlgorithmType, SegExportError, Segment, seg_problem
 
 EXPORTING_ROLES = (Role.ANNOTATOR, Role.REVIEWER, Role.SITE_ADMIN)
 
@@ -32,6 +37,51 @@ _WHY_NOT = {
     ResultState.OVERTURNED: "overturned at QA adjudication; segment the structure again and "
     "confirm the new result",
 }
+
+
+@dataclass(frozen=True)
+class SegExportability:
+    """Whether a SEG can be made over a series, and if not why, in the user's words."""
+
+    possible: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.possible
+
+
+def seg_exportability(series: Series, actor) -> SegExportability:
+    """Whether any SEG can be made over ``series`` -- before anyone signs or clicks, so the
+    pages say so instead of the export failing: images without a Frame of Reference UID,
+    without a position in the patient (beyond one frame), or several multi-frame images.
+    Reads the series' headers, recorded as a read of ``actor``'s (``imaging.access``)."""
+    if series.problem:
+        return SegExportability(False, "SEG cannot be made for this series: its images do not "
+                                f"form one volume ({series.problem}).")
+    headers = access.series_datasets(series, "seg export check", actor=actor, headers_only=True)
+    try:
+        order = plan_series(headers).order
+    except ImagingError as exc:
+        return SegExportability(False, "SEG cannot be made for this series: its images do not "
+                                f"form one volume ({exc}).")
+    problem = seg_problem(headers, order)
+    return SegExportability(problem is None, problem or "")
+
+
+def seg_series_description(results: Sequence[Result]) -> str:
+    """The SEG's SeriesDescription (64 characters at most): the structures, the engine and
+    that the masks are confirmed, e.g. "Left kidney - MedSAM-2 litemedsam (confirmed)"; the
+    separator is ASCII, as the SEG declares no character set."""
+    engines = ", ".join(dict.fromkeys(
+        str(r.provenance.get("engine") or "unknown") for r in results))
+    suffix = f" - MedSAM-2 {engines} (confirmed)"
+    if len(suffix) > 40:
+        suffix = " - MedSAM-2 (confirmed)"
+    names = ", ".join(_name(r) for r in results)
+    room = 64 - len(suffix)
+    if len(names) > room:
+        names = names[:room - 3] + "..."
+    return names + suffix
 
 
 def check_can_export(actor, results: Sequence[Result]) -> None:

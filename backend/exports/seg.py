@@ -50,6 +50,21 @@ class SegExportError(ValueError):
     """The masks cannot be written as asked; the message says why and what to do."""
 
 
+class SegNotPossible(SegExportError):
+    """No SEG can be made for this series at all, whatever is chosen (its images lack what a
+    SEG must reference); the message says why and that NIfTI remains. Answered as 409."""
+
+
+NO_FRAME_OF_REFERENCE = ("SEG cannot be made for this series: its images have no Frame of "
+                         "Reference UID; NIfTI is available.")
+NO_PATIENT_POSITION = ("SEG cannot be made for this series: its images carry no position in "
+                       "the patient (a cine loop or photographs), so a SEG could cover only one "
+                       "of them; NIfTI is available.")
+SEVERAL_MULTIFRAME = ("SEG cannot be made for this series: it holds several multi-frame images, "
+                      "and a SEG references one multi-frame image or many single-frame images; "
+                      "NIfTI is available.")
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """Who made the mask: the engine, its version (weights sha256, short) and the prompt."""
@@ -95,6 +110,7 @@ class SegOptions:
     creator: str  # DICOM PN of the confirming clinician
     seg_type: SegType = SegType.BINARY
     description: str = "Confirmed segmentation"
+    series_description: str = "MedSAM-2 segmentation (confirmed)"
     software_version: str = "unknown"
     series_uid: str = field(default_factory=generate_uid)
     sop_uid: str = field(default_factory=generate_uid)
@@ -108,6 +124,9 @@ def build_seg(
     ``order[k]`` names the source frame of mask slice ``k``."""
     if not segments:
         raise SegExportError("Nothing to export: give at least one confirmed result.")
+    problem = seg_problem(sources, order)
+    if problem:
+        raise SegNotPossible(problem)
     source_images, frame_of_slice = _source_frames(sources, order)
     expected = (len(order), int(sources[0].Rows), int(sources[0].Columns))
     stacked = np.zeros((len(frame_of_slice), *expected[1:], len(segments)), dtype=bool)
@@ -124,7 +143,19 @@ def build_seg(
             "The structures overlap, so they cannot share one label map; export a BINARY SEG "
             "or export the structures separately."
         )
-    seg = hd.seg.Segmentation(
+    try:
+        seg = _segmentation(source_images, stacked, segments, options)
+    except ValueError as exc:
+        # highdicom's own refusal of the source images: a 409 with its words, never a 500.
+        raise SegNotPossible(f"SEG cannot be made for this series: {exc} NIfTI is available."
+                             ) from exc
+    if any(PRIVATE_SCHEME in s.codes.schemes for s in segments):
+        seg.CodingSchemeIdentificationSequence = [private_scheme_declaration()]
+    return seg
+
+
+def _segmentation(source_images, stacked, segments, options) -> hd.seg.Segmentation:
+    return hd.seg.Segmentation(
         source_images=source_images,
         pixel_array=stacked,
         segmentation_type=options.seg_type.value,
@@ -141,10 +172,36 @@ def build_seg(
         content_label="MEDSAM_SEG",
         content_creator_name=options.creator,
         omit_empty_frames=bool(stacked.any()),
+        series_description=options.series_description[:64],
     )
-    if any(PRIVATE_SCHEME in s.codes.schemes for s in segments):
-        seg.CodingSchemeIdentificationSequence = [private_scheme_declaration()]
-    return seg
+
+
+def seg_problem(sources: Sequence[Dataset], order: Sequence[FrameRef]) -> str | None:
+    """Why no SEG can be made over these images (headers suffice), in the user's words, or
+    None when one can. ``order`` is the volume's slice order (``plan_series``)."""
+    if not sources:
+        return "SEG cannot be made for this series: it holds no images."
+    for source in sources:
+        if "FrameOfReferenceUID" not in source and _frame_of_reference_required(source):
+            return NO_FRAME_OF_REFERENCE
+    first = sources[order[0].dataset_index] if order else sources[0]
+    if len(order) > 1 and hd.spatial.get_image_coordinate_system(first) is None:
+        return NO_PATIENT_POSITION
+    multi = [int(getattr(d, "NumberOfFrames", 1) or 1) > 1 for d in sources]
+    if any(multi) and len(sources) > 1:
+        return SEVERAL_MULTIFRAME
+    return None
+
+
+def _frame_of_reference_required(source: Dataset) -> bool:
+    # highdicom's own table of the IODs (the one it refuses by, in Segmentation()).
+    from highdicom._standard_utils import ModuleUsageValues, get_module_usage
+
+    try:
+        usage = get_module_usage("frame-of-reference", str(source.SOPClassUID))
+    except (AttributeError, KeyError, ValueError):
+        return True
+    return usage == ModuleUsageValues.MANDATORY
 
 
 def _source_frames(
@@ -152,20 +209,12 @@ def _source_frames(
 ) -> tuple[list[Dataset], np.ndarray]:
     """The source images as highdicom wants them and, per mask slice, its SEG frame index."""
     sources = [_with_patient_study_attributes(d) for d in sources]
-    if len(order) > 1 and hd.spatial.get_image_coordinate_system(sources[0]) is None:
-        raise SegExportError(
-            "The images carry no position in the patient (a cine loop or photographs), so a "
-            "SEG can only cover one of them; export this series as NIfTI instead."
-        )
     multi = [int(getattr(d, "NumberOfFrames", 1) or 1) > 1 for d in sources]
     if not any(multi):
         return [sources[ref.dataset_index] for ref in order], np.arange(len(order))
     if len(sources) == 1:
         return [sources[0]], np.array([ref.frame_index for ref in order])
-    raise SegExportError(
-        "The series holds several multi-frame images; a SEG can reference one multi-frame "
-        "image or many single-frame images. Export as NIfTI instead."
-    )
+    raise SegNotPossible(SEVERAL_MULTIFRAME)
 
 
 def _with_patient_study_attributes(source: Dataset) -> Dataset:

@@ -8,19 +8,48 @@ from pydicom.dataset import Dataset
 
 from imaging.pacs import PacsUnavailable, pacs_url
 
+NO_PACS_MESSAGE = ("No PACS is connected at this site; ask your site administrator to connect "
+                   "one. The SEG can still be downloaded.")
+
 
 class PacsRefused(PacsUnavailable):
     default_detail = "The PACS refused the object."
     default_code = "pacs_refused"
 
 
+class PacsNotConfigured(PacsUnavailable):
+    """No PACS at this site: a 503 in the user's words (the setting is the operator's)."""
+
+    status_code = 503
+    default_detail = NO_PACS_MESSAGE
+    default_code = "pacs_not_configured"
+
+
+def pacs_configured() -> bool:
+    """Whether this site has a PACS to send to (pages hide the PACS buttons without one)."""
+    try:
+        pacs_url()
+    except PacsUnavailable:
+        return False
+    return True
+
+
+def site_pacs_url() -> str:
+    """The PACS root URL; PacsNotConfigured (user wording) when there is none."""
+    try:
+        return pacs_url()
+    except PacsUnavailable:
+        raise PacsNotConfigured() from None
+
+
 def _client() -> DICOMwebClient:
-    return DICOMwebClient(url=pacs_url())
+    return DICOMwebClient(url=site_pacs_url())
 
 
 def store(dataset: Dataset) -> str:
-    """STOW-RS ``dataset``; returns the PACS URL. Raises PacsUnavailable or PacsRefused."""
-    url = pacs_url()
+    """STOW-RS ``dataset``; returns the PACS URL. Raises PacsNotConfigured, PacsUnavailable or
+    PacsRefused."""
+    url = site_pacs_url()
     try:
         response = _client().store_instances([dataset])
     except requests.HTTPError as exc:

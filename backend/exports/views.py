@@ -21,12 +21,12 @@ from imaging.models import Series
 from imaging.pacs import PacsUnavailable
 from review.blinding import BLINDED_MESSAGE, hide_blinded, is_blinded
 
-from . import actions
+from . import actions, stow
 from .api_views import file_response
 from .comparison import compare_result
 from .models import Destination, ReferenceMask
-from .results import EXPORTING_ROLES
-from .seg import SegExportError, SegType
+from .results import EXPORTING_ROLES, seg_exportability
+from .seg import SegExportError, SegNotPossible, SegType
 
 
 def exporters_only(view):
@@ -67,28 +67,43 @@ def _chosen(request, pk: int) -> tuple[list[Result], SegType]:
 @exporters_only
 @require_GET
 def result_exports(request, pk: int):
+    return _page(request, pk)
+
+
+def _page(request, pk: int, status: int = 200):
+    """The export page of result ``pk``: what can be exported and how (a SEG only where the
+    series can have one, the PACS only where one is connected), and the exports so far."""
     result = _site_result(request.user, pk)
+    confirmed = result.state == ResultState.CONFIRMED
     others = hide_blinded(site_filter(
         Result.objects.filter(series=result.series, state=ResultState.CONFIRMED)
         .exclude(pk=pk).select_related("prompt_version"), request.user), request.user)
     context = {
         "result": result,
-        "confirmed": result.state == ResultState.CONFIRMED,
+        "confirmed": confirmed,
+        "seg": seg_exportability(result.series, request.user) if confirmed else None,
+        "pacs": stow.pacs_configured(),
+        "no_pacs": stow.NO_PACS_MESSAGE,
         "others": others,
         "exports": hide_blinded(result.exports.select_related("created_by"), request.user,
                                 "results")[:20],
         "comparison": compare_result(result),
         "seg_types": [t.value for t in SegType],
     }
-    return render(request, "exports/result.html", context)
+    return render(request, "exports/result.html", context, status=status)
 
 
 @exporters_only
 @require_POST
 def download_seg(request, pk: int):
+    """The SEG file itself (Content-Disposition: attachment) in answer to the form's POST; a
+    series that cannot have a SEG gets the page again, 409, with the reason."""
     results, seg_type = _chosen(request, pk)
     try:
         return file_response(actions.do_export_seg(request.user, results, seg_type))
+    except SegNotPossible as exc:
+        messages.error(request, str(exc))
+        return _page(request, pk, status=409)
     except SegExportError as exc:
         messages.error(request, str(exc))
     return redirect("exports:result", pk=pk)
@@ -100,6 +115,9 @@ def push_seg(request, pk: int):
     results, seg_type = _chosen(request, pk)
     try:
         export = actions.do_export_seg(request.user, results, seg_type, Destination.PACS)
+    except SegNotPossible as exc:
+        messages.error(request, str(exc))
+        return _page(request, pk, status=409)
     except (SegExportError, PacsUnavailable) as exc:
         messages.error(request, str(exc.detail if isinstance(exc, PacsUnavailable) else exc))
     else:

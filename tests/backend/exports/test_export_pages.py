@@ -14,8 +14,9 @@ LEFT = box_mask(slice(100, 140), slice(150, 190), slice(0, 3))
 RIGHT = box_mask(slice(100, 140), slice(60, 100), slice(1, 4))
 
 
-def test_it_offers_seg_pacs_and_nifti_for_a_confirmed_result(head_series, make_result,
+def test_it_offers_seg_pacs_and_nifti_for_a_confirmed_result(settings, head_series, make_result,
                                                             browser_as):
+    settings.IMAGING_PACS_URL = "http://127.0.0.1:9/dicom-web"
     left = make_result(head_series, "kidney-left-ct", LEFT)
     right = make_result(head_series, "kidney-right-ct", RIGHT)
     page = browser_as("annotator").get(f"/exports/results/{left.pk}/")
