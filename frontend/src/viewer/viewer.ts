@@ -119,7 +119,7 @@ export async function startViewer(root: HTMLElement): Promise<void> {
       status.textContent = "Draw a box first: press Prompt (B) and drag over the structure.";
     }
   });
-  if (panel) {
+  if (panel && canEdit) {
     new PromptPicker(byId("prompt-search"), byId("prompt-options"), layout.modality,
       (version) => panel.choose(version));
   }
