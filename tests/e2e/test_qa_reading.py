@@ -146,6 +146,7 @@ def test_an_independent_reading_stores_the_own_mask_shows_dice_then_signs(
     keep_screenshot(page, "qa-independent-stored")
 
     assert page.is_visible("#qa-verdict")
+    assert page.is_hidden("#qa-draw") and page.is_hidden("#prompt-chosen")
     sign(page, "disagree", PASSWORD)  # no reason: refused before anything is sent
     assert "reason" in page.inner_text("#qa-error")
     sign(page, "disagree", PASSWORD, reason="misses the upper and lower slices")

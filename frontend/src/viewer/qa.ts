@@ -107,7 +107,12 @@ export class QaReading {
       });
       this.stage.viewport.render();
     }
-    if (!view.draw && this.edit) this.edit = null;
+    if (!view.draw) {
+      this.edit = null;
+      // The protocol panel is for drawing the own mask; nothing to segment once it is stored.
+      const protocol = document.getElementById("prompt-chosen");
+      if (protocol) protocol.hidden = true;
+    }
     this.onEditable(view.draw);
     if (view.confirmedMask && !this.confirmed) await this.showConfirmed();
     byId("qa-overlay-label").hidden = !(this.own || this.confirmed);
