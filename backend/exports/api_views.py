@@ -2,7 +2,7 @@
 
 An unconfirmed result is refused with 403 and the reason, a SEG over a series that cannot
 have one (no Frame of Reference UID...) with 409 and the reason, a push without a PACS with
-503 in the user's words; results and series of another
+502 in the user's words; results and series of another
 site, and results in an open blinded QA reading (``review.blinding``), are not found (404).
 An export writes an export record and audit entries, so it is a POST (CSRF-protected for a
 browser session); reading the list of exports or a comparison is a GET.

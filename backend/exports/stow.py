@@ -18,9 +18,9 @@ class PacsRefused(PacsUnavailable):
 
 
 class PacsNotConfigured(PacsUnavailable):
-    """No PACS at this site: a 503 in the user's words (the setting is the operator's)."""
+    """No PACS at this site: a 502 (as for an unreachable PACS) in the user's words (the
+    setting is the operator's)."""
 
-    status_code = 503
     default_detail = NO_PACS_MESSAGE
     default_code = "pacs_not_configured"
 
