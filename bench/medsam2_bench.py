@@ -35,6 +35,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "model" / "medsam2")]
 
+from model.postprocess import dice  # noqa: E402
+
 VARIANTS = ("oracle", "ours", "ours-int8")
 SMOKE_MIN_DICE = 0.95  # ours fp32 against the oracle, same weights: the masks should agree
 
@@ -108,11 +110,6 @@ def worker(variant: str, weights: Path, size: int, count: int) -> dict:
     return {"encode": statistics.median(encode_times), "track": statistics.median(track_times),
             "peak_mb": peak_mb,
             "masks": {str(f): m.numpy().astype(np.uint8).tolist() for f, m in masks.items()}}
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = a.sum() + b.sum()
-    return 1.0 if total == 0 else 2.0 * float((a & b).sum()) / float(total)
 
 
 def main() -> None:

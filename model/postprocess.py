@@ -34,8 +34,11 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice overlap of two masks; 1.0 when both are empty."""
+    """Dice overlap of two masks; 1.0 when both are empty. The one definition in the project
+    (engines, training, the backend, benches and tests all import it)."""
     a = np.asarray(a, bool)
     b = np.asarray(b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"masks differ in shape: {a.shape} and {b.shape}")
     total = int(a.sum()) + int(b.sum())
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total

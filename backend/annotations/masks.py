@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.postprocess import dice  # noqa: F401  (masks.dice for the backend's callers)
+
 
 def encode(mask: np.ndarray) -> bytes:
     bits = np.packbits(np.ascontiguousarray(mask, dtype=bool).ravel())
@@ -50,9 +52,3 @@ def stats(mask: np.ndarray, spacing_zyx: tuple[float, float, float]) -> MaskStat
     return MaskStats(count, count * voxel_ml, (first, last), (last - first + 1) * spacing_zyx[0])
 
 
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a.astype(bool), b.astype(bool)
-    total = int(a.sum()) + int(b.sum())
-    if total == 0:
-        return 1.0
-    return 2.0 * int(np.logical_and(a, b).sum()) / total

@@ -36,8 +36,8 @@ def body_box(image: np.ndarray, modality: str) -> tuple[float, float, float, flo
 
 def measure(engine, voxels: np.ndarray, spacing_yx, content: dict, modality: str) -> dict:
     """Confidence and its parts on the middle slice of a (slices, rows, cols) volume."""
+    from model.postprocess import dice
     from model.preprocess import normalise_intensity
-    from model.training.evaluate import dice
     from model.training.prompts import BoxTolerance
 
     key = voxels.shape[0] // 2

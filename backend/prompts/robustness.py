@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.postprocess import dice
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
 Segment = Callable[[Box], np.ndarray]
 
@@ -67,14 +69,6 @@ def perturb_point(
     x = point[0] + radius * np.cos(angle) * shift_xy[0]
     y = point[1] + radius * np.sin(angle) * shift_xy[1]
     return (float(np.clip(x, 0, shape_yx[1] - 1)), float(np.clip(y, 0, shape_yx[0] - 1)))
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    if a.shape != b.shape:
-        raise ValueError(f"masks differ in shape: {a.shape} and {b.shape}")
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total
 
 
 @dataclass(frozen=True)

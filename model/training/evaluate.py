@@ -10,14 +10,9 @@ import numpy as np
 import torch
 
 from model.networks.lite_medsam import LiteMedSAM
+from model.postprocess import dice
 from model.training.embedded import EmbeddedExample
 from model.training.prompts import Box, BoxTolerance, jittered_box, tight_box
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, bool), np.asarray(b, bool)
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
 @torch.inference_mode()
