@@ -23,6 +23,12 @@ def canonical_json(value) -> bytes:
     ).encode("utf-8")
 
 
+def _refuse_constant(name: str):
+    """NaN and Infinity are not JSON (Python's reader accepts them): a bundle holding one is
+    refused as invalid, instead of failing later when its hash is computed."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def content_hash(document: dict) -> str:
     """sha256 of an entry's canonical JSON: equal for equal content, whatever the formatting."""
     return hashlib.sha256(canonical_json(document)).hexdigest()
@@ -73,8 +79,8 @@ def read_bundle(raw: bytes | str, name: str = "bundle") -> tuple[dict, list[Bund
     items, then each entry against the schema and codes. Nothing is returned unless all pass.
     """
     try:
-        bundle = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        bundle = json.loads(raw, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN or Infinity
         raise LibraryError([Problem(name, "(file)", f"not valid JSON: {exc}")]) from exc
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise LibraryError([Problem(name, "format", f"not a prompt-library bundle ({FORMAT})")])

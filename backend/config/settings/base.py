@@ -309,3 +309,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("MEDSAM_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# A viewer's frame reads of one series by one user within this many seconds make one chained
+# "series opened" entry; every read is in the read log (audit.reads, docs/security.md).
+AUDIT_READ_WINDOW_SECONDS = env_int("MEDSAM_AUDIT_READ_WINDOW_SECONDS", 900)

@@ -83,3 +83,14 @@ def test_it_refuses_what_is_not_a_bundle():
         read_bundle(b"\x89PNG")
     with pytest.raises(LibraryError, match="not a prompt-library bundle"):
         read_bundle('{"items": []}')
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_bundle_with_a_non_json_number_is_refused_as_invalid(constant):
+    """Found by tests/reliability/test_input_fuzz.py: Python's JSON reader accepts NaN, and
+    the bundle then failed with a ValueError when its hash was computed."""
+    from prompts.bundle import read_bundle
+    from prompts.source import LibraryError
+
+    with pytest.raises(LibraryError, match="not valid JSON"):
+        read_bundle(f'{{"format": {constant}}}'.encode())
