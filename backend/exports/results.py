@@ -84,6 +84,11 @@ def seg_series_description(results: Sequence[Result]) -> str:
     return names + suffix
 
 
+def why_not_exported(result: Result) -> str:
+    """What keeps ``result`` from export, in words, with what to do (its state)."""
+    return _WHY_NOT.get(result.state, result.get_state_display())
+
+
 def check_can_export(actor, results: Sequence[Result]) -> None:
     """Refuse (PermissionDenied, a 403 with the reason) unless ``actor`` may export all of
     ``results``: a role that sees results, the same site, and every result confirmed."""
@@ -95,7 +100,7 @@ def check_can_export(actor, results: Sequence[Result]) -> None:
         if result.state != ResultState.CONFIRMED:
             raise PermissionDenied(
                 f"Result {result.pk} ({_name(result)}) is "
-                f"{_WHY_NOT.get(result.state, result.get_state_display())}. Only "
+                f"{why_not_exported(result)}. Only "
                 "confirmed results can be exported."
             )
         check_signed_mask(result)

@@ -25,7 +25,7 @@ from . import actions, stow
 from .api_views import file_response
 from .comparison import compare_result
 from .models import Destination, ReferenceMask
-from .results import EXPORTING_ROLES, seg_exportability
+from .results import EXPORTING_ROLES, seg_exportability, why_not_exported
 from .seg import SegExportError, SegNotPossible, SegType
 
 
@@ -81,6 +81,7 @@ def _page(request, pk: int, status: int = 200):
     context = {
         "result": result,
         "confirmed": confirmed,
+        "why_not": "" if confirmed else why_not_exported(result),
         "seg": seg_exportability(result.series, request.user) if confirmed else None,
         "pacs": stow.pacs_configured(),
         "no_pacs": stow.NO_PACS_MESSAGE,
