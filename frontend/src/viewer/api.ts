@@ -93,6 +93,8 @@ export interface SeriesLayout {
   modality: string;
   description: string;
   patient_name: string;
+  /** The name as people read it ("Doe, Jane Q"), without DICOM's carets. */
+  patient_display_name?: string;
   patient_id: string;
   study_date: string;
   shape: Shape;

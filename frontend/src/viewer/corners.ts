@@ -52,7 +52,7 @@ export function updateCorners(stage: Stage, layout: SeriesLayout): void {
   const voi = viewport.getProperties().voiRange;
   const zoom = viewport.getZoom?.() ?? 1;
   const date = layout.study_date.replace(/^(\d{4})(\d{2})(\d{2})$/, "$1-$2-$3");
-  text("corner-tl", [layout.patient_name || "(no name)", layout.patient_id, date]);
+  text("corner-tl", [layout.patient_display_name || layout.patient_name || "(no name)", layout.patient_id, date]);
   text("corner-tr", [layout.modality, layout.description]);
   text("corner-bl", [
     voi ? `W ${Math.round(voi.upper - voi.lower)}  L ${Math.round((voi.upper + voi.lower) / 2)}` : "",
