@@ -39,7 +39,8 @@ class PacsUnavailable(APIException):
 def pacs_url() -> str:
     url = getattr(settings, "IMAGING_PACS_URL", None) or os.environ.get("MEDSAM_PACS_URL", "")
     if not url:
-        raise PacsUnavailable("No PACS is configured (IMAGING_PACS_URL).")
+        raise PacsUnavailable("No PACS is connected at this site; ask your site administrator "
+                              "to connect one.")
     return url
 
 

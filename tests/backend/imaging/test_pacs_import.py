@@ -37,3 +37,11 @@ def test_an_unreachable_pacs_is_a_502(settings, api_as):
     settings.IMAGING_PACS_URL = "http://127.0.0.1:9/dicom-web"
     response = api_as("annotator").get("/api/v1/imaging/pacs/studies/")
     assert response.status_code == 502
+
+
+def test_without_a_pacs_the_search_says_so_in_user_words(api_as, settings):
+    settings.IMAGING_PACS_URL = ""
+    answer = api_as("annotator").get("/api/v1/imaging/pacs/studies/", {"PatientID": "X"})
+    assert answer.status_code == 502
+    detail = answer.json()["detail"]
+    assert "No PACS is connected at this site" in detail and "IMAGING_PACS_URL" not in detail
