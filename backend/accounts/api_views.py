@@ -10,11 +10,11 @@ from .actions import LoginRefused, do_login, do_logout, do_set_roles
 from .models import User
 from .permissions import IsSiteAdmin
 from .serializers import (
+    AccountChangeReasonSerializer,
     LoginSerializer,
     NewUserCreatedSerializer,
     NewUserSerializer,
     PasswordChangeSerializer,
-    ReasonSerializer,
     RolesSerializer,
     TemporaryPasswordSerializer,
     UserSerializer,
@@ -128,30 +128,31 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _set_active(self, request, active: bool):
         user = self.get_object()
-        data = ReasonSerializer(data=request.data)
+        data = AccountChangeReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         do_set_active(request.user, user, active, reason=data.validated_data["reason"])
         return Response(UserSerializer(User.objects.get(pk=user.pk)).data)
 
-    @extend_schema(request=ReasonSerializer, responses={200: UserSerializer})
+    @extend_schema(request=AccountChangeReasonSerializer, responses={200: UserSerializer})
     @action(detail=True, methods=["post"], url_path="disable")
     def disable(self, request, pk=None):
         """Disable the account: no sign-in, open sessions end; its history stays."""
         return self._set_active(request, False)
 
-    @extend_schema(request=ReasonSerializer, responses={200: UserSerializer})
+    @extend_schema(request=AccountChangeReasonSerializer, responses={200: UserSerializer})
     @action(detail=True, methods=["post"], url_path="enable")
     def enable(self, request, pk=None):
         """Enable a disabled account again."""
         return self._set_active(request, True)
 
-    @extend_schema(request=ReasonSerializer, responses={200: TemporaryPasswordSerializer})
+    @extend_schema(request=AccountChangeReasonSerializer,
+                   responses={200: TemporaryPasswordSerializer})
     @action(detail=True, methods=["post"], url_path="reset-password")
     def reset_password(self, request, pk=None):
         """A new temporary password (shown once); the user's sessions end and their next
         sign-in must choose a new password."""
         user = self.get_object()
-        data = ReasonSerializer(data=request.data)
+        data = AccountChangeReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         password = do_reset_password(request.user, user, reason=data.validated_data["reason"])
         return Response({"temporary_password": password})

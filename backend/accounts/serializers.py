@@ -58,7 +58,7 @@ class NewUserCreatedSerializer(UserSerializer):
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
+class AccountChangeReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why; kept in the audit trail.")
 
 

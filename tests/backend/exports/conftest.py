@@ -93,16 +93,21 @@ def make_result(library, users):  # noqa: F811
         version = library[key]
         # A new box each time: the same inputs would return the earlier job.
         shift = len(made)
-        job, _ = do_submit_job(users[by], series, version, {
-            "prompts": [{"slice": 1, "box": [90 + shift, 100, 150 + shift, 140]}]})
-        job = do_claim_job(job.pk, "test-worker@localhost")
-        stats = masks.stats(mask, (1.5, 0.957, 0.957))
-        provenance = {
-            "engine": "litemedsam", "engine_version": "1.2.0", "weights_sha256": "ab" * 32,
-            "code_version": "test",
-            "prompt_version": {"id": version.pk, "key": key, "number": version.number},
-        }
-        result = save_result(job, mask, stats, {1: 0.9}, None, [], provenance)
+        from django.db import transaction
+
+        # Claimed and stored inside the submitting transaction, so a live worker (e2e tests)
+        # gets the message only after the job is done and leaves it alone.
+        with transaction.atomic():
+            job, _ = do_submit_job(users[by], series, version, {
+                "prompts": [{"slice": 1, "box": [90 + shift, 100, 150 + shift, 140]}]})
+            job = do_claim_job(job.pk, "test-worker@localhost")
+            stats = masks.stats(mask, (1.5, 0.957, 0.957))
+            provenance = {
+                "engine": "litemedsam", "engine_version": "1.2.0", "weights_sha256": "ab" * 32,
+                "code_version": "test",
+                "prompt_version": {"id": version.pk, "key": key, "number": version.number},
+            }
+            result = save_result(job, mask, stats, {1: 0.9}, None, [], provenance)
         latest = 1
         if edit is not None:
             latest = do_save_edit(users[by], result, 1, edit, "corrected the edge").number
