@@ -9,6 +9,8 @@ class UserSerializer(serializers.ModelSerializer):
     roles = serializers.SerializerMethodField()
     printed_name = serializers.CharField(source="get_printed_name", read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Optional, so often empty: a plain string in the schema ("" is no e-mail format).
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = User
