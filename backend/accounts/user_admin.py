@@ -11,7 +11,6 @@ someone else's, and signatures stay the user's own.
 import secrets
 import string
 
-from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,7 +18,6 @@ from django.db import transaction
 from audit.user_changes import intend
 
 from .models import User
-from .roles import check_role_combination
 
 _ALPHABET = string.ascii_letters + string.digits
 TEMPORARY_LENGTH = 16
@@ -56,11 +54,6 @@ def do_create_user(actor: User, *, username: str, printed_name: str, email: str 
     if not printed_name.strip():
         raise ValidationError({"printed_name": "The full name shown on signatures is required."})
     roles = sorted(set(roles))
-    check_role_combination(roles)
-    groups = list(Group.objects.filter(name__in=roles))
-    unknown = set(roles) - {g.name for g in groups}
-    if unknown:
-        raise ValidationError({"roles": f"Unknown role(s): {', '.join(sorted(unknown))}"})
     password = temporary_password()
     with transaction.atomic():
         user = User(username=username, printed_name=printed_name.strip(), email=email.strip(),
@@ -68,7 +61,7 @@ def do_create_user(actor: User, *, username: str, printed_name: str, email: str 
         user.set_password(password)
         intend(user, "user.create", reason, actor)
         user.save()
-        if groups:
+        if roles:  # do_set_roles refuses unknown or conflicting roles; this all rolls back
             from .actions import do_set_roles
 
             do_set_roles(actor, user, roles, reason="roles of the new account")

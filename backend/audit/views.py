@@ -34,20 +34,21 @@ def auditor_only(view):
     return guarded
 
 
+def _paged(request, rows) -> dict:
+    """The page asked for and the filter query without it, for a list page's links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page", 1)),
+            "query": query.urlencode()}
+
+
 @auditor_only
 def trail(request):
     form = TrailFilter(request.GET)
     if not form.is_valid():
         return render(request, "audit/trail.html", {"form": form}, status=400)
     page = request.GET.get("page", 1)
-    entries = auditor.read_trail(request.user, form, page)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": Paginator(entries, PAGE_SIZE).get_page(page),
-        "query": query.urlencode(),
-    }
+    context = {**_paged(request, auditor.read_trail(request.user, form, page)), "form": form}
     return render(request, "audit/trail.html", context)
 
 
@@ -86,15 +87,8 @@ def reads(request):
         return render(request, "audit/reads.html", {"form": form, "window": window},
                       status=400)
     page = request.GET.get("page", 1)
-    records = auditor.read_reads(request.user, form, page)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": Paginator(records, PAGE_SIZE).get_page(page),
-        "query": query.urlencode(),
-        "window": window,
-    }
+    context = {**_paged(request, auditor.read_reads(request.user, form, page)),
+               "form": form, "window": window}
     return render(request, "audit/reads.html", context)
 
 
