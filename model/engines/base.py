@@ -66,6 +66,11 @@ class SegmentOptions:
     keep_connected: on each propagated slice keep only the parts of the mask that touch the
         previous slice's mask (dilated by two pixels): a neighbouring structure that appears
         inside the grown box is not taken along.
+    component_boxes: each connected part of the previous slice's mask (up to four, each of at
+        least ``min_area_mm2``) prompts the next slice with its own box: one box around two
+        parts (a vessel and its branch, the two lobes of an organ) covers the tissue between
+        them and the model segments that instead. A part whose prediction fails a stop check
+        ends alone; the run stops when none is left.
     min_iou: propagation in a direction stops at the first slice whose predicted
         IoU is below this (that slice is not kept).
     min_area_mm2: a mask smaller than this counts as vanished and stops propagation.
@@ -78,6 +83,7 @@ class SegmentOptions:
     margin_fraction: float = 0.15
     intensity_sigmas: float | None = 2.5
     keep_connected: bool = True
+    component_boxes: bool = True
     min_iou: float = 0.6
     min_area_mm2: float = 5.0
     max_distance: int | None = None

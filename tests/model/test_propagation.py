@@ -178,3 +178,65 @@ def test_a_prompt_on_a_slice_outside_the_volume_is_refused():
 
 def test_grown_boxes_are_clipped_to_the_image():
     assert grow_box((1, 2, 60, 40), (5, 5), (50, 64)) == (0.0, 0.0, 63.0, 45.0)
+
+
+class BetweenPredictor(OraclePredictor):
+    """Like the model on two parts under one box: a box around more than one part of the
+    truth returns the whole box (the tissue between them), one part returns that part."""
+
+    def __call__(self, index, box):
+        from scipy import ndimage
+
+        self.calls.append((index, tuple(box)))
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        inside = np.zeros_like(self.truth[index])
+        inside[y0:y1 + 1, x0:x1 + 1] = self.truth[index, y0:y1 + 1, x0:x1 + 1]
+        if ndimage.label(inside)[1] > 1:
+            inside[y0:y1 + 1, x0:x1 + 1] = True
+        return Prediction(mask=inside, iou=0.9)
+
+
+def two_tubes(shape=(20, 64, 64)) -> np.ndarray:
+    truth = np.zeros(shape, bool)
+    truth[2:18, 10:20, 8:18] = True
+    truth[2:18, 40:50, 44:54] = True
+    return truth
+
+
+def test_each_part_of_the_previous_mask_gets_its_own_box():
+    truth = two_tubes()
+    prompts = [(10, key_box(truth[:, :32, :32], 10)), (10, (44, 40, 53, 49))]
+    parted = propagate(BetweenPredictor(truth), truth.shape, SPACING, prompts,
+                       SegmentOptions(min_area_mm2=0.0))
+    one_box = propagate(BetweenPredictor(truth), truth.shape, SPACING, prompts,
+                        SegmentOptions(min_area_mm2=0.0, component_boxes=False))
+    np.testing.assert_array_equal(parted.mask.astype(bool), truth)
+    assert one_box.mask.sum() > 3 * truth.sum()  # the box around both took what lies between
+
+
+def test_a_run_that_stops_early_between_two_key_slices_leaves_the_gap_to_the_other():
+    truth = np.zeros((30, 64, 64), bool)
+    truth[2:28, 20:40, 20:40] = True
+    asked: set[int] = set()
+
+    def iou(index):  # the first prediction of slice 17 looks bad, a second one is fine
+        first = index == 17 and index not in asked
+        asked.add(index)
+        return 0.2 if first else 0.9
+
+    result = propagate(OraclePredictor(truth, iou), truth.shape, SPACING,
+                       [(5, key_box(truth, 5)), (20, key_box(truth, 20))],
+                       SegmentOptions(min_area_mm2=0.0))
+    assert "IoU" in result.stop_reasons["20:down"]
+    assert "5:up+" in result.stop_reasons  # the run from slice 5 walked on past half-way
+    np.testing.assert_array_equal(result.mask.astype(bool), truth)
+
+
+def test_largest_component_keeps_what_grew_from_every_prompt():
+    truth = np.zeros((30, 64, 64), bool)
+    truth[2:12, 20:40, 20:40] = True
+    truth[16:28, 22:38, 22:38] = True  # a second, unconnected run: not a stray blob
+    result = propagate(OraclePredictor(truth), truth.shape, SPACING,
+                       [(6, key_box(truth, 6)), (22, key_box(truth, 22))],
+                       SegmentOptions(min_area_mm2=0.0, largest_component=True))
+    np.testing.assert_array_equal(result.mask.astype(bool), truth)
