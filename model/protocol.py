@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from model.engines.base import Box, SegmentOptions, SlicePrompt
 from model.postprocess import bounding_box
@@ -78,14 +79,57 @@ def jittered(box: Box, tolerance_mm: float, spacing_yx: tuple[float, float],
     return (x0, y0, max(x1, x0 + 1.0), max(y1, y0 + 1.0))
 
 
+#: Slice rules that name several slices; how many each names.
+MULTI_SLICE_RULES = {"largest_and_quarters": 3}
+#: At most this many boxes on one slice under ``boxes_per_part``, largest parts first.
+PARTS_PER_SLICE = 3
+
+
+def rule_slices(rule: str, reference: np.ndarray) -> list[int]:
+    """The slices a slice rule names on a reference mask, ascending and distinct.
+
+    ``largest_cross_section``: the slice of largest cross-section. ``largest_and_quarters``:
+    that slice, and the slices a quarter of the structure's extent in from its upper and lower
+    ends (moved outwards where they would coincide with it, staying on the structure)."""
+    key = key_slice(reference)
+    if rule not in MULTI_SLICE_RULES:
+        return [key]
+    present = np.flatnonzero(reference.reshape(len(reference), -1).any(axis=1))
+    low, high = int(present[0]), int(present[-1])
+    quarter = (high - low) / 4
+    lower, upper = int(round(low + quarter)), int(round(high - quarter))
+    if lower == key:
+        lower = max(low, key - 1)
+    if upper == key or upper == lower:
+        upper = min(high, max(key, lower) + 1)
+    chosen = sorted({lower, key, upper})
+    return [i for i in chosen if reference[i].any()]
+
+
+def part_boxes(plane: np.ndarray, min_pixels: int = 3) -> list[Box]:
+    """One box per separate part of a 2D mask (parts of at least `min_pixels`, the largest
+    ``PARTS_PER_SLICE``), as the ``boxes_per_part`` protocols ask; the whole mask's box when no
+    part is that big."""
+    labels, count = ndimage.label(plane)
+    sizes = np.bincount(labels.ravel())[1:]
+    order = [int(i) + 1 for i in np.argsort(sizes)[::-1][:PARTS_PER_SLICE]
+             if sizes[i] >= min_pixels]
+    return [reference_box(labels == i) for i in order] or [reference_box(plane)]
+
+
 def standard_prompts(content: Mapping[str, Any], reference: np.ndarray) -> list[SlicePrompt]:
-    """The prompt the entry asks for, placed exactly on the reference: one box on the slice
-    of largest cross-section (the interaction templates shipped today all ask for that)."""
+    """The prompt the entry asks for, placed exactly on the reference: a tight box on each
+    slice its slice rule names (see ``rule_slices``), or with ``boxes_per_part`` one box per
+    separate part of the structure on each of them."""
     interaction = content.get("interaction", {})
     if interaction.get("tool", "box") != "box":
         raise ValueError(f"unsupported interaction tool {interaction.get('tool')!r}")
-    key = key_slice(reference)
-    return [(key, reference_box(reference[key]))]
+    prompts: list[SlicePrompt] = []
+    for index in rule_slices(interaction.get("slice", "largest_cross_section"), reference):
+        boxes = (part_boxes(reference[index]) if interaction.get("boxes_per_part")
+                 else [reference_box(reference[index])])
+        prompts += [(index, box) for box in boxes]
+    return prompts[:int(interaction.get("count", len(prompts)))]
 
 
 def worst_slice(predicted: np.ndarray, reference: np.ndarray,

@@ -103,7 +103,7 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     flags = plausibility_flags(content, stats, mask, spacing_zyx)
     flags += prompt_slice_flag(content, mask, prompts, spacing_zyx)
     checked = time.monotonic()
-    agreement = agreement_on_key_slice(engine, volume.voxels, content, prompts[0], mask,
+    agreement = agreement_on_key_slice(engine, volume.voxels, content, prompts, mask,
                                        spacing_zyx)
     stages["agreement"] = time.monotonic() - checked
     if agreement is not None and agreement.flagged:

@@ -42,16 +42,17 @@ def plausibility_flags(content: dict, stats: MaskStats, mask: np.ndarray, spacin
 
 def prompt_slice_flag(content: dict, mask: np.ndarray, prompts, spacing_zyx) -> list:
     """The template says which slice carries the prompt (e.g. the largest cross-section) and
-    how far off it may be; a prompt further away than that is flagged."""
+    how far off it may be; when no prompted slice is that close, the result is flagged."""
     interaction = content.get("interaction", {})
-    if interaction.get("slice") != "largest_cross_section" or mask.shape[0] < 2:
+    if interaction.get("slice") not in ("largest_cross_section", "largest_and_quarters") \
+            or mask.shape[0] < 2:
         return []
     tolerance = float(interaction.get("slice_tolerance_mm", 0) or 0)
     areas = mask.sum(axis=(1, 2))
     if not areas.any():
         return []
     largest = int(np.argmax(areas))
-    key = prompts[0][0]
+    key = min((index for index, _ in prompts), key=lambda index: abs(index - largest))
     distance = abs(key - largest) * spacing_zyx[0]
     if distance <= tolerance:
         return []
@@ -62,10 +63,11 @@ def prompt_slice_flag(content: dict, mask: np.ndarray, prompts, spacing_zyx) -> 
     }]
 
 
-def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_zyx):
-    """Mean Dice, on the key slice, between the result and re-runs with the box perturbed
-    within the template's tolerance. Only the key slice is re-run: its embedding is cached,
-    so each re-run costs one decoder pass instead of a whole propagation."""
+def agreement_on_key_slice(engine, voxels, content: dict, prompts, mask, spacing_zyx):
+    """Mean Dice, on the prompted slice where the result is largest, between the result and
+    re-runs with every box on that slice perturbed within the template's tolerance. Only that
+    slice is re-run: its embedding is cached, so each re-run costs a decoder pass per box
+    instead of a whole propagation."""
     from model.preprocess import normalise_intensity
     from prompts.robustness import Tolerance, result_agreement
 
@@ -73,7 +75,8 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_
     samples = int(spec.get("samples", 0))
     if samples < 1:
         return None
-    key, box = prompt
+    key = max(sorted({index for index, _ in prompts}), key=lambda index: int(mask[index].sum()))
+    boxes = [box for index, box in prompts if index == key]
     # Normalised exactly as the engine did, so the key slice's embedding comes from the
     # engine's cache: a window maps voxel by voxel (the key slice alone suffices); percentiles
     # are taken over the whole volume.
@@ -83,12 +86,13 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_
     image = normalise_intensity(source, modality, window)[0 if source is not voxels else key]
     embedding = engine.embed_slice(image)
 
-    def segment(perturbed_box):
-        return engine.predict_2d(embedding, box=tuple(perturbed_box)).mask
+    def segment(perturbed_boxes):
+        return np.logical_or.reduce([engine.predict_2d(embedding, box=tuple(box)).mask
+                                     for box in perturbed_boxes])
 
     return result_agreement(
         segment,
-        box,
+        boxes,
         mask[key].astype(bool),
         Tolerance.from_entry(content),
         (spacing_zyx[1], spacing_zyx[2]),
@@ -96,5 +100,3 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompt, mask, spacing_
         samples=samples,
         min_dice=float(spec.get("min_dice", 0.0)),
     )
-
-

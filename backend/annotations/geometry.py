@@ -5,6 +5,8 @@ No Django here. Coordinates are pixels of the series' slices: x a column, y a ro
 """
 from dataclasses import dataclass
 
+from model.protocol import MULTI_SLICE_RULES
+
 MIN_BOX_SIDE_PX = 2.0
 
 
@@ -104,11 +106,20 @@ def validate_geometry(raw, interaction: dict, shape_zyx: tuple[int, int, int]) -
             points = _points(item.get("points"), f"{where}.points", rows, cols)
             prompts.append(SlicePrompt(index, points=points))
     given = len(prompts) if tool == "box" else sum(len(p.points or ()) for p in prompts)
-    if given != count:
-        noun = {"box": ("box", "boxes"), "click": ("click", "clicks")}[tool][count != 1]
-        raise GeometryError(
-            "prompts", f"This protocol asks for exactly {count} {noun}; {given} given."
-        )
-    if len({p.slice for p in prompts}) != len(prompts):
+    fewest = int(interaction.get("count_min", count))
+    if not fewest <= given <= count:
+        noun = {"box": ("box", "boxes"), "click": ("click", "clicks")}[tool]
+        wanted = (f"exactly {count} {noun[count != 1]}" if fewest == count
+                  else f"{fewest} to {count} {noun[1]}")
+        raise GeometryError("prompts", f"This protocol asks for {wanted}; {given} given.")
+    slices = {p.slice for p in prompts}
+    per_part = tool == "box" and interaction.get("boxes_per_part")
+    if not per_part and len(slices) != len(prompts):
         raise GeometryError("prompts", "Two prompts are on the same slice.")
+    named = MULTI_SLICE_RULES.get(interaction.get("slice", ""), 1)
+    if named > 1 and len(slices) != named:
+        raise GeometryError(
+            "prompts", f"This protocol asks for boxes on {named} different slices (the largest "
+            f"cross-section and a quarter of the way in from each end); {len(slices)} given."
+        )
     return prompts

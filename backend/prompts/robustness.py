@@ -20,7 +20,6 @@ import numpy as np
 from model.postprocess import dice
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
-Segment = Callable[[Box], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,28 @@ class ReferenceCase:
     slice_index: int
     box: Box
     truth: np.ndarray | None = None  # optional reference mask, same shape as the result
+    more_prompts: tuple[tuple[int, Box], ...] = ()  # further (slice, box) of the protocol
+
+    @property
+    def prompts(self) -> list[tuple[int, Box]]:
+        return [(self.slice_index, self.box), *self.more_prompts]
+
+    def following(self, content: dict) -> ReferenceCase:
+        """This case with the prompt the entry's protocol asks for, placed on its reference
+        mask (several slices, a box per part: ``model.protocol.standard_prompts``); itself
+        when it has no reference mask or the protocol asks for one box (the case's own box is
+        the expert's placement)."""
+        from dataclasses import replace
+
+        from model.protocol import MULTI_SLICE_RULES, standard_prompts
+
+        interaction = content.get("interaction", {})
+        several = (interaction.get("slice") in MULTI_SLICE_RULES
+                   or interaction.get("boxes_per_part"))
+        if self.truth is None or not several:
+            return self
+        (index, box), *more = standard_prompts(content, np.asarray(self.truth, bool))
+        return replace(self, slice_index=index, box=box, more_prompts=tuple(more))
 
     @property
     def shape_yx(self) -> tuple[int, int]:
@@ -118,34 +139,31 @@ class Stability:
         return summary
 
 
-def volume_segmenter(engine, case: ReferenceCase, window, modality: str) -> Segment:
-    """Adapt an engine's ``segment_volume`` to "box in, mask out" for one case."""
+Prompts = Sequence[tuple[int, Box]]
 
-    def segment(box: Box) -> np.ndarray:
+
+def volume_segmenter(engine, case: ReferenceCase, window, modality: str, options=None):
+    """Adapt an engine's ``segment_volume`` to "prompts in, mask out" for one case."""
+
+    def segment(prompts: Prompts) -> np.ndarray:
         result = engine.segment_volume(
             case.image,
             case.spacing_zyx,
-            prompts=[(case.slice_index, tuple(float(v) for v in box))],
+            prompts=[(index, tuple(float(v) for v in box)) for index, box in prompts],
             window=window,
             modality=modality,
+            options=options,
         )
         return np.asarray(getattr(result, "mask", result)) > 0
 
     return segment
 
 
-def perturbed_dices(
-    segment: Segment,
-    box: Box,
-    baseline: np.ndarray,
-    shift_xy: tuple[float, float],
-    shape_yx: tuple[int, int],
-    samples: int,
-    rng: np.random.Generator,
-) -> list[float]:
-    return [
-        dice(segment(perturb_box(box, shift_xy, shape_yx, rng)), baseline) for _ in range(samples)
-    ]
+def perturb_boxes(boxes: Sequence[Box], tolerance: Tolerance, spacing_yx: tuple[float, float],
+                  shape_yx: tuple[int, int], rng: np.random.Generator) -> list[Box]:
+    """Every box moved independently within the tolerance (a hand places each anew)."""
+    return [perturb_box(box, tolerance.in_pixels(box, spacing_yx), shape_yx, rng)
+            for box in boxes]
 
 
 def robustness_score(
@@ -157,9 +175,12 @@ def robustness_score(
     window=None,
     modality: str = "CT",
     seed: int = 0,
+    content: dict | None = None,
 ) -> Stability:
-    """Run the engine on each case, then ``samples`` times with the box perturbed; pool the
-    Dice of every perturbed run against its case's unperturbed run."""
+    """Run the engine on each case, then ``samples`` times with every box perturbed; pool the
+    Dice of every perturbed run against its case's unperturbed run. With the entry's
+    ``content``, a case with a reference mask is prompted as the entry's protocol asks (its
+    slices and boxes per part) and propagated with the entry's options."""
     if not cases:
         raise ValueError("robustness needs at least one reference case")
     if samples < 1:
@@ -167,14 +188,22 @@ def robustness_score(
     rng = np.random.default_rng(seed)
     stability = Stability(dices=[])
     for case in cases:
-        segment = volume_segmenter(engine, case, window, modality)
-        baseline = segment(case.box)
+        options = None
+        if content is not None:
+            from model.protocol import segment_options
+
+            case = case.following(content)
+            options = segment_options(content, case.spacing_zyx[0])
+        segment = volume_segmenter(engine, case, window, modality, options)
+        baseline = segment(case.prompts)
         if case.truth is not None:
             stability.accuracy.append(dice(baseline, case.truth))
-        shift = tolerance.in_pixels(case.box, (case.spacing_zyx[1], case.spacing_zyx[2]))
-        stability.dices += perturbed_dices(
-            segment, case.box, baseline, shift, case.shape_yx, samples, rng
-        )
+        spacing_yx = (case.spacing_zyx[1], case.spacing_zyx[2])
+        for _ in range(samples):
+            moved = perturb_boxes([b for _, b in case.prompts], tolerance, spacing_yx,
+                                  case.shape_yx, rng)
+            prompts = [(index, box) for (index, _), box in zip(case.prompts, moved, strict=True)]
+            stability.dices.append(dice(segment(prompts), baseline))
     return stability
 
 
@@ -194,8 +223,8 @@ class Agreement:
 
 
 def result_agreement(
-    segment: Segment,
-    box: Box,
+    segment: Callable[[list[Box]], np.ndarray],
+    boxes: Sequence[Box],
     result_mask: np.ndarray,
     tolerance: Tolerance,
     spacing_yx: tuple[float, float],
@@ -205,8 +234,9 @@ def result_agreement(
     min_dice: float,
     seed: int = 0,
 ) -> Agreement:
-    """Agreement of one result with re-runs from perturbed prompts (entry's ``qa.agreement``)."""
+    """Agreement of one result with re-runs from perturbed prompts (entry's ``qa.agreement``):
+    `segment` takes the boxes of one slice, each moved within the tolerance."""
     rng = np.random.default_rng(seed)
-    shift = tolerance.in_pixels(box, spacing_yx)
-    dices = perturbed_dices(segment, box, result_mask, shift, shape_yx, samples, rng)
+    dices = [dice(segment(perturb_boxes(boxes, tolerance, spacing_yx, shape_yx, rng)),
+                  result_mask) for _ in range(samples)]
     return Agreement(tuple(dices), min_dice)

@@ -113,10 +113,37 @@ def _semantic_problems(doc: dict) -> list[tuple[str, str]]:
     interaction = doc["interaction"]
     if interaction["tolerance"]["unit"] == "percent" and interaction["tool"] != "box":
         found.append(("interaction.tolerance.unit", "percent of the box size needs tool: box"))
+    found += _count_problems(interaction, doc["dimensions"])
     provenance = doc["provenance"]
     if provenance["author"].strip().casefold() == provenance["approver"].strip().casefold():
         found.append(("provenance.approver", "the approver must be someone other than the author"))
     return found
+
+
+def _count_problems(interaction: dict, dimensions: int) -> list[tuple[str, str]]:
+    """count_min, boxes_per_part and a rule naming several slices must fit together."""
+    found = []
+    count, fewest = interaction["count"], interaction.get("count_min", interaction["count"])
+    slices = named_slices(interaction)
+    if fewest > count:
+        found.append(("interaction.count_min", "must not exceed count"))
+    if interaction.get("boxes_per_part") and interaction["tool"] != "box":
+        found.append(("interaction.boxes_per_part", "needs tool: box"))
+    if slices > 1:
+        if dimensions != 3:
+            found.append(("interaction.slice", "a rule naming several slices needs a volume"))
+        if fewest < slices or (not interaction.get("boxes_per_part") and count != slices):
+            found.append(("interaction.count",
+                          f"the slice rule names {slices} slices: one box on each at least"
+                          + ("" if interaction.get("boxes_per_part") else ", exactly")))
+    return found
+
+
+def named_slices(interaction: dict) -> int:
+    """How many slices the interaction's slice rule names (1 for the one-slice rules)."""
+    from model.protocol import MULTI_SLICE_RULES
+
+    return MULTI_SLICE_RULES.get(interaction.get("slice", ""), 1)
 
 
 def _dimension_problems(doc: dict) -> list[tuple[str, str]]:

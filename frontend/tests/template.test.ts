@@ -97,3 +97,43 @@ describe("drawing", () => {
     expect(before).toEqual([{ slice: 2, points: [[5, 5, 1]] }]);
   });
 });
+
+// prompt_library/structures/pancreas-ct.yaml: three key slices, a box around each part.
+const PANCREAS: Interaction = {
+  tool: "box", count: 9, count_min: 3, boxes_per_part: true, plane: "axial",
+  slice: "largest_and_quarters", slice_tolerance_mm: 10,
+  placement: "A box around each separate part of the pancreas on three axial slices",
+  tolerance: { value: 3, unit: "mm" },
+};
+
+describe("a protocol with three key slices and a box per part", () => {
+  const box = (slice: number, x = 10): SlicePrompt => ({ slice, box: [x, 10, x + 20, 40] });
+
+  it("says how many boxes, that each part gets one, and which slices", () => {
+    expect(describeRule(PANCREAS)).toBe("Protocol: 3 to 9 boxes, one around each separate part " +
+      "of the structure, on the axial plane, on three slices: where the structure looks largest, " +
+      "and a quarter of its length in from its upper and from its lower end (±10 mm). " +
+      "Placement tolerance 3 mm.");
+  });
+
+  it("keeps every box drawn on a slice, beside the others", () => {
+    let prompts = withBox([], PANCREAS, 4, [10, 10], [30, 30])!;
+    prompts = withBox(prompts, PANCREAS, 4, [50, 10], [70, 30])!;
+    expect(prompts.map((p) => p.slice)).toEqual([4, 4]);
+  });
+
+  it("refuses too few boxes, too many, and boxes on fewer or more than three slices", () => {
+    expect(templateProblems(PANCREAS, [box(2), box(8)], "axial")).toEqual([
+      "Draw 3 to 9 boxes (2 drawn).",
+      "Put the boxes on 3 different slices (2 so far): three slices: where the structure looks " +
+      "largest, and a quarter of its length in from its upper and from its lower end.",
+    ]);
+    expect(templateProblems(PANCREAS, [box(2), box(8), box(8, 50)], "axial")).toHaveLength(1);
+    expect(templateProblems(PANCREAS, [box(2), box(8), box(12), box(14)], "axial")).toHaveLength(1);
+    const ten = Array.from({ length: 10 }, (_, i) => box(2 + (i % 3), i * 5));
+    expect(templateProblems(PANCREAS, ten, "axial")[0]).toBe("Draw 3 to 9 boxes (10 drawn).");
+    const ok = [box(2), box(8), box(8, 50), box(14)];
+    expect(templateProblems(PANCREAS, ok, "axial")).toEqual([]);
+    expect(promptStatus(PANCREAS, ok, [])).toEqual({ text: "Ready: 4 boxes on slices 3, 9, 15.", ok: true });
+  });
+});

@@ -105,6 +105,10 @@ export interface SeriesLayout {
 export interface Interaction {
   tool: "box" | "click";
   count: number;
+  /** The fewest boxes or clicks; ``count`` is then the most. */
+  count_min?: number;
+  /** One box around each separate part of the structure on each named slice. */
+  boxes_per_part?: boolean;
   plane?: string;
   slice?: string;
   slice_tolerance_mm?: number;

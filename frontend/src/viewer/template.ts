@@ -18,12 +18,24 @@ const SLICE_RULES: Record<string, string> = {
   largest_cross_section: "the slice where the structure looks largest",
   longest_diameter: "the slice with the structure's longest diameter",
   central: "the central slice of the structure",
+  largest_and_quarters: "three slices: where the structure looks largest, and a quarter of its " +
+    "length in from its upper and from its lower end",
 };
 
+/** How many different slices a slice rule names (prompt_library/schema.json). */
+const RULE_SLICES: Record<string, number> = { largest_and_quarters: 3 };
+
+function fewest(interaction: Interaction): number {
+  return interaction.count_min ?? interaction.count;
+}
+
 export function describeRule(interaction: Interaction): string {
-  const what = interaction.tool === "box"
-    ? `${interaction.count} box${interaction.count === 1 ? "" : "es"}`
-    : `${interaction.count} click${interaction.count === 1 ? "" : "s"}`;
+  const low = fewest(interaction);
+  const many = low === interaction.count ? `${interaction.count}` : `${low} to ${interaction.count}`;
+  const plural = interaction.count !== 1 || low !== interaction.count;
+  const what = (interaction.tool === "box" ? `${many} box${plural ? "es" : ""}`
+    : `${many} click${plural ? "s" : ""}`)
+    + (interaction.boxes_per_part ? ", one around each separate part of the structure," : "");
   const plane = interaction.plane ? ` on the ${interaction.plane} plane` : "";
   const slice = interaction.slice ? `, on ${SLICE_RULES[interaction.slice] ?? interaction.slice}` : "";
   const within = interaction.slice_tolerance_mm ? ` (±${interaction.slice_tolerance_mm} mm)` : "";
@@ -42,24 +54,33 @@ export function templateProblems(template: Interaction | null, prompts: SlicePro
   if (template.plane && seriesPlane && template.plane !== seriesPlane) {
     problems.push(`This protocol asks for the ${template.plane} plane; this series is ${seriesPlane}.`);
   }
+  const low = fewest(template);
+  const range = low === template.count ? `exactly ${template.count}` : `${low} to ${template.count}`;
   if (template.tool === "box") {
     const count = prompts.filter((p) => p.box).length;
-    if (count !== template.count) {
-      const noun = template.count === 1 ? "box" : "boxes";
-      problems.push(`Draw exactly ${template.count} ${noun} (${count} drawn).`);
+    if (count < low || count > template.count) {
+      const noun = template.count === 1 && low === template.count ? "box" : "boxes";
+      problems.push(`Draw ${range} ${noun} (${count} drawn).`);
     }
   } else {
     const count = prompts.reduce((n, p) => n + (p.points?.length ?? 0), 0);
-    if (count !== template.count) {
-      problems.push(`Place exactly ${template.count} click(s) (${count} placed).`);
+    if (count < low || count > template.count) {
+      problems.push(`Place ${range} click(s) (${count} placed).`);
     }
+  }
+  const named = RULE_SLICES[template.slice ?? ""] ?? 0;
+  const slices = new Set(prompts.map((p) => p.slice)).size;
+  if (named && slices !== named) {
+    problems.push(`Put the boxes on ${named} different slices (${slices} so far): ` +
+      `${SLICE_RULES[template.slice!]}.`);
   }
   return problems;
 }
 
 /** The prompt after a box dragged from ``start`` to ``end`` on ``slice``, or null when the
- * drag is too small to be a box. One box per slice; with a one-box template, a new box
- * replaces the old one wherever it was. Coordinates are kept to 0.1 pixel. */
+ * drag is too small to be a box. One box per slice, so a new one replaces the slice's old
+ * one (with a one-box template, wherever it was); a template asking for a box around each
+ * part adds it beside the slice's others. Coordinates are kept to 0.1 pixel. */
 export function withBox(prompts: SlicePrompt[], template: Interaction, slice: number,
                         start: [number, number], end: [number, number]): SlicePrompt[] | null {
   const box: [number, number, number, number] = [
@@ -67,7 +88,8 @@ export function withBox(prompts: SlicePrompt[], template: Interaction, slice: nu
     Math.max(start[0], end[0]), Math.max(start[1], end[1]),
   ];
   if (box[2] - box[0] < MIN_BOX_SIDE_PX || box[3] - box[1] < MIN_BOX_SIDE_PX) return null;
-  const kept = template.count > 1 ? prompts.filter((p) => p.slice !== slice) : [];
+  const kept = template.boxes_per_part ? prompts
+    : template.count > 1 ? prompts.filter((p) => p.slice !== slice) : [];
   return [...kept, { slice, box: box.map((v) => Math.round(v * 10) / 10) as typeof box }];
 }
 
@@ -86,5 +108,9 @@ export function promptStatus(template: Interaction, prompts: SlicePrompt[],
                              problems: string[]): { text: string; ok: boolean } {
   if (problems.length) return { text: problems.join(" "), ok: false };
   const tool = template.tool === "box" ? "box" : "click";
-  return { text: `Ready: ${tool} on slice ${prompts.map((p) => p.slice + 1).join(", ")}.`, ok: true };
+  const slices = [...new Set(prompts.map((p) => p.slice + 1))];
+  if (slices.length < prompts.length) {
+    return { text: `Ready: ${prompts.length} boxes on slices ${slices.join(", ")}.`, ok: true };
+  }
+  return { text: `Ready: ${tool} on slice ${slices.join(", ")}.`, ok: true };
 }

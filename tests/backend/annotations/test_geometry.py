@@ -64,3 +64,31 @@ def test_it_checks_clicks_against_a_click_template():
                                  {"prompts": [{"slice": True, "box": [1, 1, 9, 9]}]}])
 def test_it_refuses_malformed_geometry_with_a_reason(raw):
     assert fails(raw).message
+
+
+PER_PART = {"tool": "box", "count": 9, "count_min": 3, "boxes_per_part": True,
+            "slice": "largest_and_quarters", "placement": "x" * 10,
+            "tolerance": {"value": 3, "unit": "mm"}}
+
+
+def boxes(*slices):
+    return {"prompts": [{"slice": s, "box": [1 + 15 * i, 1, 14 + 15 * i, 50]}
+                        for i, s in enumerate(slices)]}
+
+
+def test_a_box_per_part_protocol_takes_several_boxes_on_a_slice_over_three_slices():
+    prompts = validate_geometry(boxes(2, 8, 8, 14), PER_PART, SHAPE)
+    assert [p.slice for p in prompts] == [2, 8, 8, 14]
+
+
+def test_a_box_per_part_protocol_refuses_too_few_or_too_many_boxes_and_other_slice_counts():
+    assert fails(boxes(2, 8), PER_PART).message == (
+        "This protocol asks for 3 to 9 boxes; 2 given.")
+    assert "asks for 3 to 9 boxes; 10 given" in fails(boxes(*[1, 2, 3] * 3, 4), PER_PART).message
+    assert "on 3 different slices" in fails(boxes(2, 2, 8), PER_PART).message
+    assert "on 3 different slices" in fails(boxes(2, 5, 8, 11), PER_PART).message
+
+
+def test_without_boxes_per_part_two_boxes_on_one_slice_are_refused():
+    template = {**PER_PART, "boxes_per_part": False, "count": 3}
+    assert fails(boxes(2, 2, 8), template).message == "Two prompts are on the same slice."

@@ -5,6 +5,7 @@ import pydicom
 import pytest
 from scipy import ndimage
 
+from model.engines.base import Prediction
 from prompts.robustness import (
     ReferenceCase,
     Tolerance,
@@ -66,13 +67,17 @@ def threshold_segmenter(image, low):
 def test_agreement_flags_a_result_that_depends_on_where_the_box_was_drawn():
     image = np.zeros((64, 64))
     image[20:40, 20:40] = 1.0  # an object with empty margins: a loose box changes nothing
-    segment = threshold_segmenter(image, 0.5)
+    one_box = threshold_segmenter(image, 0.5)
+
+    def segment(boxes):
+        return np.logical_or.reduce([one_box(b) for b in boxes])
+
     box = (16.0, 16.0, 44.0, 44.0)
-    stable = result_agreement(segment, box, segment(box), Tolerance(3, "px"), (1, 1), (64, 64),
+    stable = result_agreement(segment, [box], one_box(box), Tolerance(3, "px"), (1, 1), (64, 64),
                               samples=6, min_dice=0.9, seed=3)
     assert stable.mean == 1.0 and not stable.flagged
     image[:, :] = 1.0  # no edges at all: the mask is the box, so every shift shows
-    unstable = result_agreement(segment, box, segment(box), Tolerance(6, "px"), (1, 1),
+    unstable = result_agreement(segment, [box], one_box(box), Tolerance(6, "px"), (1, 1),
                                 (64, 64), samples=6, min_dice=0.9, seed=3)
     assert unstable.mean < 0.9 and unstable.flagged
 
@@ -127,3 +132,38 @@ def test_robustness_score_on_a_real_ct_slice(litemedsam, sites):
     assert (run.dice_mean, run.dice_p5, run.tolerance) == (
         summary["dice_mean"], summary["dice_p5"], "2 mm")
     assert run.weights_sha256 == aorta["engine"]["weights_sha256"]
+
+
+def test_the_score_follows_a_protocol_of_several_key_slices_and_a_box_per_part():
+    from model.propagation import propagate
+
+    truth = np.zeros((12, 40, 40), bool)
+    truth[1:11, 4:12, 4:12] = True
+    truth[1:11, 24:34, 24:34] = True
+    truth[5, 12, 4:12] = True  # slice 5 is the largest cross-section
+    image = np.where(truth, 1000.0, -1000.0)
+    asked = []
+
+    class Engine:  # what lies above the threshold inside each box, propagated for real
+        def segment_volume(self, volume, spacing, prompts, window, modality, options=None):
+            asked.append(sorted(prompts))
+
+            def predict(index, box):
+                x0, y0, x1, y1 = (int(round(v)) for v in box)
+                mask = np.zeros(volume.shape[1:], bool)
+                mask[y0:y1 + 1, x0:x1 + 1] = volume[index, y0:y1 + 1, x0:x1 + 1] > 0
+                return Prediction(mask=mask, iou=0.9)
+
+            return propagate(predict, volume.shape, spacing, prompts, options)
+
+    content = {"interaction": {"tool": "box", "count": 9, "count_min": 3, "boxes_per_part": True,
+                               "slice": "largest_and_quarters",
+                               "tolerance": {"value": 1, "unit": "px"}},
+               "postprocessing": {}, "propagation": {}}
+    case = ReferenceCase("two parts", image, (3.0, 1.0, 1.0), 5, (4, 4, 33, 33), truth)
+    stability = robustness_score(Engine(), [case], Tolerance(1, "px"), samples=3,
+                                 content=content)
+    first = asked[0]
+    assert sorted({index for index, _ in first}) == [3, 5, 8]  # largest, a quarter in each way
+    assert len(first) == 6  # a box around each of the two parts on each slice
+    assert stability.accuracy[0] > 0.95 and len(stability.dices) == 3

@@ -126,3 +126,15 @@ def test_it_refuses_two_entries_for_the_same_structure_or_synonym(tmp_path):
     assert {p.field for p in problems} == {"structure", "synonyms"}
     assert all(p.source == "kidney-left-ct.yaml" or "kidney-left-ct" in p.message
                for p in problems)
+
+
+def test_it_refuses_counts_that_do_not_fit_the_slice_rule(entry):
+    entry["interaction"].update(count=2, count_min=3)
+    assert "interaction.count_min" in fields(validate_entry(entry, "x.yaml"))
+    entry["interaction"].update(count=9, count_min=2, slice="largest_and_quarters",
+                                boxes_per_part=True)
+    assert "interaction.count" in fields(validate_entry(entry, "x.yaml"))  # three slices, two boxes
+    entry["interaction"].update(count_min=3)
+    assert validate_entry(entry, "x.yaml") == []
+    entry["interaction"].update(boxes_per_part=False)  # one box on each of three: exactly 3
+    assert "interaction.count" in fields(validate_entry(entry, "x.yaml"))

@@ -122,7 +122,7 @@ class Command(BaseCommand):
         stability = robustness_score(
             engine, cases, Tolerance.from_entry(content), samples=options["samples"],
             window=(window["level"], window["width"]) if window else None,
-            modality=content["modality"], seed=options["seed"],
+            modality=content["modality"], seed=options["seed"], content=content,
         )
         run = do_record_robustness(None, version, stability, engine=engine.name,
                                    weights_sha256=engine.weights_sha256,
