@@ -12,12 +12,14 @@ or a test alike. Seeded, so the same inputs give the same figures.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.postprocess import dice
+from model.protocol import MULTI_SLICE_RULES, segment_options, standard_prompts
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
 
@@ -91,17 +93,13 @@ class ReferenceCase:
         mask (several slices, a box per part: ``model.protocol.standard_prompts``); itself
         when it has no reference mask or the protocol asks for one box (the case's own box is
         the expert's placement)."""
-        from dataclasses import replace
-
-        from model.protocol import MULTI_SLICE_RULES, standard_prompts
-
         interaction = content.get("interaction", {})
         several = (interaction.get("slice") in MULTI_SLICE_RULES
                    or interaction.get("boxes_per_part"))
         if self.truth is None or not several:
             return self
         (index, box), *more = standard_prompts(content, np.asarray(self.truth, bool))
-        return replace(self, slice_index=index, box=box, more_prompts=tuple(more))
+        return dataclasses.replace(self, slice_index=index, box=box, more_prompts=tuple(more))
 
     @property
     def shape_yx(self) -> tuple[int, int]:
@@ -190,8 +188,6 @@ def robustness_score(
     for case in cases:
         options = None
         if content is not None:
-            from model.protocol import segment_options
-
             case = case.following(content)
             options = segment_options(content, case.spacing_zyx[0])
         segment = volume_segmenter(engine, case, window, modality, options)

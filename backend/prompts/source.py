@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
+from model.protocol import MULTI_SLICE_RULES
+
 from .codes import PAIRED_TYPE_CODES, CodeRole, code_problems
 
 LIBRARY_DIR = Path(__file__).resolve().parents[2] / "prompt_library"
@@ -141,8 +143,6 @@ def _count_problems(interaction: dict, dimensions: int) -> list[tuple[str, str]]
 
 def named_slices(interaction: dict) -> int:
     """How many slices the interaction's slice rule names (1 for the one-slice rules)."""
-    from model.protocol import MULTI_SLICE_RULES
-
     return MULTI_SLICE_RULES.get(interaction.get("slice", ""), 1)
 
 
