@@ -145,6 +145,64 @@ def prompted_components(mask: np.ndarray,
     return np.isin(labels, sorted(keep)) if keep else largest_component(mask)
 
 
+class Stepper:
+    """One step of a walk: slice `index` prompted from the previous slice's mask, checked
+    against the stop rules of `options` (predicted IoU, area, the parts touching the previous
+    mask, intensity against the anchoring key slice's)."""
+
+    def __init__(self, predict: PredictSlice, shape_zyx: tuple[int, int, int],
+                 spacing_zyx: Sequence[float], options: SegmentOptions,
+                 intensities: np.ndarray | None = None) -> None:
+        row_mm, col_mm = float(spacing_zyx[1]), float(spacing_zyx[2])
+        self.predict, self.options, self.intensities = predict, options, intensities
+        self.plane = tuple(shape_zyx[1:])
+        self.margin_xy = (options.margin_mm / col_mm, options.margin_mm / row_mm)
+        self.min_pixels = max(1, int(np.ceil(options.min_area_mm2 / (row_mm * col_mm))))
+        self.key_mean: float | None = None
+        self.key_spread = 1.0
+
+    def anchor(self, key_mask: np.ndarray, key: int) -> None:
+        """Take the intensities the walk must keep from `key_mask` on slice `key`."""
+        self.key_mean = None
+        if self.intensities is None or self.options.intensity_sigmas is None:
+            return
+        values = self.intensities[key][key_mask.astype(bool)]
+        if values.size > 1:
+            self.key_mean = float(values.mean())
+            self.key_spread = max(float(values.std()), 1e-3)
+
+    def step(self, index: int, previous: np.ndarray):
+        """(mask, predicted IoU, None) for slice `index` prompted from `previous`, or
+        (None, None, why the walk stops). With ``component_boxes`` every part of `previous`
+        gets its own box, and a part whose prediction fails a check ends alone."""
+        options, min_pixels = self.options, self.min_pixels
+        if bounding_box(previous) is None or previous.sum() < min_pixels:
+            return None, None, f"mask vanished before slice {index}"
+        parts = components(previous, min_pixels) if options.component_boxes else [previous]
+        found = np.zeros(previous.shape, bool)
+        ious, why = [], "mask vanished"
+        for part in parts:
+            prediction = self.predict(index, grow_box(bounding_box(part), self.margin_xy,
+                                                      self.plane, options.margin_fraction))
+            if prediction.iou < options.min_iou:
+                why = f"predicted IoU {prediction.iou:.2f} < {options.min_iou}"
+                continue
+            piece = touching(prediction.mask, part) if options.keep_connected else prediction.mask
+            if piece.sum() < min_pixels:
+                continue
+            if self.key_mean is not None:
+                values = self.intensities[index][piece]
+                shift = abs(float(values.mean()) - self.key_mean) / self.key_spread
+                if shift > options.intensity_sigmas:
+                    why = f"intensity {shift:.1f} standard deviations from the key slice's"
+                    continue
+            found |= piece
+            ious.append(prediction.iou)
+        if not ious or found.sum() < min_pixels:
+            return None, None, f"{why} at slice {index}"
+        return found, min(ious), None
+
+
 def validate_prompts(prompts: Sequence[SlicePrompt], num_slices: int) -> dict[int, list[Box]]:
     """Prompts grouped by slice; raises ValueError for a slice outside the volume."""
     if not prompts:
@@ -176,10 +234,6 @@ def propagate(
     started = time.perf_counter()
     num_slices, rows, cols = shape_zyx
     grouped = validate_prompts(prompts, num_slices)
-    row_mm, col_mm = float(spacing_zyx[1]), float(spacing_zyx[2])
-    margin_xy = (options.margin_mm / col_mm, options.margin_mm / row_mm)
-    min_pixels = max(1, int(np.ceil(options.min_area_mm2 / (row_mm * col_mm))))
-
     mask = np.zeros(shape_zyx, bool)
     per_slice_iou: dict[int, float] = {}
     stop_reasons: dict[str, str] = {}
@@ -202,58 +256,19 @@ def propagate(
         per_slice_iou[key] = min(p.iou for p in predictions)
         report(1)
 
-    check_intensity = intensities is not None and options.intensity_sigmas is not None
-    intensity_check, key_mean, key_spread = False, 0.0, 1.0
-
-    def intensity_shift(index: int, found: np.ndarray) -> float:
-        return abs(float(intensities[index][found].mean()) - key_mean) / key_spread
-
-    def step_slice(index: int, previous: np.ndarray):
-        """(mask, predicted IoU, None) for slice `index` prompted from `previous`, or
-        (None, None, why the run stops). With ``component_boxes`` every part of `previous`
-        gets its own box, and a part whose prediction fails a check ends alone."""
-        parts = components(previous, min_pixels) if options.component_boxes else [previous]
-        found = np.zeros(previous.shape, bool)
-        ious, why = [], "mask vanished"
-        for part in parts:
-            prediction = predict(index, grow_box(bounding_box(part), margin_xy, (rows, cols),
-                                                 options.margin_fraction))
-            if prediction.iou < options.min_iou:
-                why = f"predicted IoU {prediction.iou:.2f} < {options.min_iou}"
-                continue
-            piece = touching(prediction.mask, part) if options.keep_connected else prediction.mask
-            if piece.sum() < min_pixels:
-                continue
-            if intensity_check:
-                shift = intensity_shift(index, piece)
-                if shift > options.intensity_sigmas:
-                    why = f"intensity {shift:.1f} standard deviations from the key slice's"
-                    continue
-            found |= piece
-            ious.append(prediction.iou)
-        if not ious or found.sum() < min_pixels:
-            return None, None, f"{why} at slice {index}"
-        return found, min(ious), None
+    stepper = Stepper(predict, shape_zyx, spacing_zyx, options, intensities)
 
     def walk(run: Run, previous: np.ndarray, counted: bool, key: int | None = None) -> int | None:
         """Walk `run` from `previous`; returns the slice where it stopped early (not kept), or
         None when it reached its end. `counted`: its slices count towards progress; `key`: the
         key slice whose intensities the run must keep (default the run's own)."""
-        nonlocal intensity_check, key_mean, key_spread
         remaining = len(run.slices())
         reason, stopped = "reached the end of its range", None
         key = run.key if key is None else key
-        key_values = intensities[key][mask[key]] if check_intensity else None
-        intensity_check = check_intensity and key_values.size > 1
-        if intensity_check:
-            key_mean = float(key_values.mean())
-            key_spread = max(float(key_values.std()), 1e-3)
+        stepper.anchor(mask[key], key)
         for index in run.slices():
             check_cancelled()
-            if bounding_box(previous) is None or previous.sum() < min_pixels:
-                reason, stopped = f"mask vanished before slice {index}", index
-                break
-            found, iou, why = step_slice(index, previous)
+            found, iou, why = stepper.step(index, previous)
             if found is None:
                 reason, stopped = why, index
                 break
