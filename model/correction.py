@@ -41,6 +41,7 @@ Point = tuple[float, float, int]
 PredictWithPoints = Callable[..., Prediction]
 
 AGREE_DICE = 0.9
+MAX_BOXES = 3  # as many as a protocol's boxes_per_part asks on one slice
 
 
 @dataclass
@@ -65,17 +66,23 @@ class Correction:
         return list(range(self.first, self.last + 1))
 
 
-def check_correction_prompt(shape_zyx: Sequence[int], slice_index: int, box: Box,
+def check_correction_prompt(shape_zyx: Sequence[int], slice_index: int, boxes: Sequence[Box],
                             points: Sequence[Point] | None) -> None:
     """ValueError, saying what is wrong, for a prompt outside the volume or malformed."""
     num_slices, rows, cols = (int(v) for v in shape_zyx)
     if not 0 <= int(slice_index) < num_slices:
         raise ValueError(f"slice {slice_index} is out of range: the volume has slices "
                          f"0..{num_slices - 1}")
-    x0, y0, x1, y1 = (float(v) for v in box)
-    if not (0 <= x0 <= x1 <= cols - 1 and 0 <= y0 <= y1 <= rows - 1):
-        raise ValueError(f"the box {list(box)} must have x0 <= x1 within 0..{cols - 1} and "
-                         f"y0 <= y1 within 0..{rows - 1}")
+    if not 1 <= len(boxes) <= MAX_BOXES:
+        raise ValueError(f"a correction takes 1 to {MAX_BOXES} boxes (one per part of the "
+                         f"structure on the slice), not {len(boxes)}")
+    if points and len(boxes) != 1:
+        raise ValueError("points go with one box; give one box, or several boxes without points")
+    for box in boxes:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if not (0 <= x0 <= x1 <= cols - 1 and 0 <= y0 <= y1 <= rows - 1):
+            raise ValueError(f"the box {list(box)} must have x0 <= x1 within 0..{cols - 1} "
+                             f"and y0 <= y1 within 0..{rows - 1}")
     for x, y, label in points or ():
         if label not in (0, 1):
             raise ValueError("point labels must be 1 (inside) or 0 (outside)")
@@ -88,30 +95,34 @@ def correct(
     draft: np.ndarray,
     spacing_zyx: Sequence[float],
     slice_index: int,
-    box: Box,
+    boxes: Sequence[Box],
     points: Sequence[Point] | None,
     options: SegmentOptions,
     intensities: np.ndarray | None = None,
     anchors: Sequence[int] = (),
     agree: float = AGREE_DICE,
     clear_past_end: bool = True,
+    reach: int | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> Correction:
-    """Correct `draft` from a prompt on `slice_index`; `predict(index, box, points=None)`
-    segments one slice. `anchors`: the draft's own prompted key slices."""
+    """Correct `draft` from a prompt on `slice_index`: one box with `points`, or a box per
+    part of the structure; `predict(index, box, points=None)` segments one slice.
+    `anchors`: the draft's own prompted key slices. `reach`: at most this many slices the
+    draft covers are re-segmented in each direction (None: until it agrees)."""
     started = time.perf_counter()
     draft = np.asarray(draft).astype(bool)
-    check_correction_prompt(draft.shape, slice_index, box, points)
+    check_correction_prompt(draft.shape, slice_index, boxes, points)
     num_slices = draft.shape[0]
     key = int(slice_index)
     mask = draft.copy()
-    prediction = predict(key, tuple(float(v) for v in box), points=list(points or []))
-    if not prediction.mask.any():
+    predictions = [predict(key, tuple(float(v) for v in box), points=list(points or []))
+                   for box in boxes]
+    mask[key] = np.logical_or.reduce([p.mask for p in predictions])
+    if not mask[key].any():
         raise ValueError(f"the correction found nothing on slice {key}: move the box or the "
                          "points")
-    mask[key] = prediction.mask
-    per_slice_iou = {key: float(prediction.iou)}
+    per_slice_iou = {key: min(float(p.iou) for p in predictions)}
     stop_reasons: dict[str, str] = {}
     stepper = Stepper(lambda index, grown: predict(index, grown), draft.shape, spacing_zyx,
                       options, intensities)
@@ -124,7 +135,7 @@ def correct(
         ahead = [a for a in others if (a - key) * step > 0]
         bound = min(ahead, key=lambda a: abs(a - key)) if ahead else (
             -1 if step < 0 else num_slices)
-        previous, index = mask[key], key + step
+        previous, index, replaced = mask[key], key + step, 0
         reason = "reached the next key slice" if ahead else "reached the end of the volume"
         while index != bound:
             if cancelled is not None and cancelled():
@@ -148,6 +159,11 @@ def correct(
             if agreement >= agree:
                 reason = f"agrees with the draft at slice {index} (Dice {agreement:.2f})"
                 break
+            if draft[index].any():
+                if reach is not None and replaced >= reach:
+                    reason = f"re-segmented {reach} slices the draft covered"
+                    break
+                replaced += 1
             mask[index] = found
             per_slice_iou[index] = float(iou)
             previous = found
@@ -171,7 +187,7 @@ def correct_with_engine(
     spacing_zyx: Sequence[float],
     draft: np.ndarray,
     slice_index: int,
-    box: Box,
+    boxes: Sequence[Box],
     points: Sequence[Point] | None = None,
     window: tuple[float, float] | None = None,
     modality: str = "CT",
@@ -198,7 +214,7 @@ def correct_with_engine(
         clock["decode"] += time.perf_counter() - embedded
         return prediction
 
-    result = correct(predict, draft, spacing_zyx, slice_index, box, points,
+    result = correct(predict, draft, spacing_zyx, slice_index, boxes, points,
                      options or SegmentOptions(), intensities=normalised, anchors=anchors,
                      progress=progress, cancelled=cancelled)
     result.timings.update(clock)

@@ -20,9 +20,11 @@ from .confirmation import (
     do_reject_result,
     do_save_edit,
 )
+from .corrections import do_submit_correction
 from .models import Job, Result
 from .serializers import (
     CancelSerializer,
+    CorrectionSerializer,
     DecisionSerializer,
     EditSerializer,
     JobCreateSerializer,
@@ -81,7 +83,8 @@ class JobViewSet(
         # while that result is in a blinded QA reading of this user (review.blinding).
         from review.blinding import hide_blinded
 
-        jobs = hide_blinded(jobs, self.request.user, "result")
+        jobs = hide_blinded(hide_blinded(jobs, self.request.user, "result"),
+                            self.request.user, "corrects")
         params = self.request.query_params
         if (study := id_param(params, "study")) is not None:
             jobs = jobs.filter(series__study_id=study)
@@ -135,7 +138,7 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ResultSerializer
 
     def get_permissions(self):
-        if self.action in ("edit", "confirm", "reject"):
+        if self.action in ("edit", "confirm", "reject", "correct"):
             return [HasRole.of(Role.ANNOTATOR)()]
         if self.action == "reassign":
             return [HasRole.of(Role.ANNOTATOR, Role.SITE_ADMIN)()]
@@ -199,6 +202,26 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except Conflict as conflict:
             return Response(conflict.message_dict, status=status.HTTP_409_CONFLICT)
         return Response(MaskVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CorrectionSerializer,
+                   responses={202: JobSerializer, 200: JobSerializer})
+    @action(detail=True, methods=["post"], url_path="corrections")
+    def correct(self, request, pk=None):
+        """Correct the draft from one prompt on one slice: a job re-segments only the affected
+        run of slices and stores a new mask version (poll the job; ``mask_version`` names it).
+        The same correction again returns the live job (200)."""
+        result = self.get_object()
+        data = CorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            job, created = do_submit_correction(
+                request.user, result, values["base_version"], values["slice"], values["boxes"],
+                values.get("points"))
+        except Conflict as conflict:
+            return Response(conflict.message_dict, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(JobSerializer(job).data, status=code)
 
     def _decide(self, request, decide):
         result = self.get_object()

@@ -8,6 +8,7 @@ import numpy as np
 from django.db import close_old_connections, transaction
 
 from audit.trail import record_event
+from model.engines.base import SegmentationCancelled
 from model.protocol import segment_options, window_tuple
 
 from . import masks
@@ -19,6 +20,7 @@ from .flags import (
 from .models import Job, JobStatus, MaskVersion, Result, ResultState
 from .models.results import UNCONFIRMED
 from .provenance import code_version
+from .series_shape import series_digest
 
 logger = logging.getLogger(__name__)
 
@@ -44,53 +46,86 @@ class Throttled:
         return False
 
 
+class Inputs:
+    """What a claimed job runs on: the prompt version's content, the series' volume as it was
+    loaded (and what it was made of), the engine (its weights checked against the pin), and
+    the progress and cancel callbacks bound to this attempt."""
+
+    def __init__(self, job: Job, engine_loader, volume_loader) -> None:
+        started = time.monotonic()
+        self.started, self.stages = started, {}
+        self.content = content = job.prompt_version.content
+        # What the volume is made of, read before it is loaded: images added meanwhile make
+        # the result stale (annotations.staleness), never a result silently attributed to them.
+        job.series.refresh_from_db(fields=["content_version"])
+        self.made_on = (series_digest(job.series), job.series.content_version)
+        self.volume = volume_loader(job.series)
+        spacing = self.volume.spacing
+        self.spacing_zyx = (spacing[2], spacing[1], spacing[0])
+        self.engine = engine = engine_loader(job.engine)
+        self.stages["load"] = time.monotonic() - started
+        pin = content["engine"].get("weights_sha256")
+        if pin and pin != engine.weights_sha256:
+            raise PermanentJobError(
+                f"The engine's weights ({engine.weights_sha256[:12]}) do not match the prompt "
+                f"version's pin ({pin[:12]}); a prompt administrator must re-approve the entry."
+            )
+        self.options = segment_options(content, self.spacing_zyx[0])
+        self.window = window_tuple(content)
+        self.modality = job.series.modality or content.get("modality", "CT")
+        progress_throttle, cancel_throttle = Throttled(PROGRESS_EVERY_SECONDS), Throttled(1.0)
+
+        def progress(done: int, total: int) -> None:
+            if progress_throttle.due() or done == total:
+                Job.objects.filter(pk=job.pk, attempt_token=job.attempt_token).update(
+                    progress_done=done, progress_total=total
+                )
+
+        def cancelled() -> bool:
+            if not cancel_throttle.due():
+                return False
+            return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+        self.progress, self.cancelled = progress, cancelled
+
+    def engine_provenance(self, job: Job) -> dict:
+        engine = self.engine
+        return {
+            "engine": engine.name,
+            "engine_version": engine.version,
+            "weights_sha256": engine.weights_sha256,
+            "device": str(engine.device),
+            "runtime": engine.runtime,
+            "prompt_version": {
+                "id": job.prompt_version_id,
+                "key": job.structure_key,
+                "number": job.prompt_version.number,
+            },
+            "code_version": code_version(),
+            "worker": job.worker,
+            "attempt": job.attempts,
+        }
+
+
 def run(job: Job, engine_loader, volume_loader) -> Result | None:
     """Run a claimed job; return its result, or None when it was cancelled or taken over."""
-    from model.engines.base import SegmentationCancelled
-
-    started = time.monotonic()
-    stages: dict[str, float] = {}
-    content = job.prompt_version.content
-    # What the volume is made of, read before it is loaded: images added meanwhile make the
-    # result stale (annotations.staleness), never a result silently attributed to them.
-    from .series_shape import series_digest
-
-    job.series.refresh_from_db(fields=["content_version"])
-    made_on = (series_digest(job.series), job.series.content_version)
-    volume = volume_loader(job.series)
-    spacing_zyx = (volume.spacing[2], volume.spacing[1], volume.spacing[0])
-    engine = engine_loader(job.engine)
-    stages["load"] = time.monotonic() - started
-    pin = content["engine"].get("weights_sha256")
-    if pin and pin != engine.weights_sha256:
-        raise PermanentJobError(
-            f"The engine's weights ({engine.weights_sha256[:12]}) do not match the prompt "
-            f"version's pin ({pin[:12]}); a prompt administrator must re-approve the entry."
-        )
+    inputs = Inputs(job, engine_loader, volume_loader)
+    started, stages, content = inputs.started, inputs.stages, inputs.content
+    volume, spacing_zyx, engine, options = (inputs.volume, inputs.spacing_zyx, inputs.engine,
+                                            inputs.options)
+    made_on = inputs.made_on
     prompts = [(p["slice"], tuple(p["box"])) for p in job.geometry["prompts"] if "box" in p]
     if not prompts:
         raise PermanentJobError("This engine segments from boxes; the job has none.")
-    options = segment_options(content, spacing_zyx[0])
-    progress_throttle, cancel_throttle = Throttled(PROGRESS_EVERY_SECONDS), Throttled(1.0)
-
-    def progress(done: int, total: int) -> None:
-        if progress_throttle.due() or done == total:
-            Job.objects.filter(pk=job.pk, attempt_token=job.attempt_token).update(
-                progress_done=done, progress_total=total
-            )
-
-    def cancelled() -> bool:
-        if not cancel_throttle.due():
-            return False
-        return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+    progress, cancelled = inputs.progress, inputs.cancelled
 
     try:
         outcome = engine.segment_volume(
             volume.voxels,
             spacing_zyx,
             prompts=prompts,
-            window=window_tuple(content),
-            modality=job.series.modality or content.get("modality", "CT"),
+            window=inputs.window,
+            modality=inputs.modality,
             options=options,
             progress=progress,
             cancelled=cancelled,
@@ -113,19 +148,9 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
             f"only {agreement.mean:.2f} (Dice) with this result; review it carefully.",
         })
     provenance = {
-        "engine": engine.name,
-        "engine_version": engine.version,
-        "weights_sha256": engine.weights_sha256,
-        "device": str(engine.device),
-        "runtime": engine.runtime,
-        "prompt_version": {
-            "id": job.prompt_version_id,
-            "key": job.structure_key,
-            "number": job.prompt_version.number,
-        },
-        "code_version": code_version(),
+        **inputs.engine_provenance(job),
         "parameters": {
-            "window": window_tuple(content),
+            "window": inputs.window,
             "options": vars(options),
             "prompts": job.geometry["prompts"],
         },
@@ -133,8 +158,6 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
         "stages": {k: round(v, 3) for k, v in stages.items()},
         "duration_seconds": round(time.monotonic() - started, 3),
-        "worker": job.worker,
-        "attempt": job.attempts,
     }
     close_old_connections()
     return save_result(job, mask, stats, outcome.per_slice_iou, agreement, flags, provenance,

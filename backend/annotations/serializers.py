@@ -29,6 +29,9 @@ class JobSerializer(serializers.ModelSerializer):
     study = serializers.IntegerField(source="series.study_id", read_only=True)
     result = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    mask_version = serializers.SerializerMethodField(
+        help_text="A correction job: the mask version it stored (null before it succeeds, or "
+        "when the correction left the draft unchanged).")
 
     class Meta:
         model = Job
@@ -36,13 +39,24 @@ class JobSerializer(serializers.ModelSerializer):
             "id", "series", "study", "prompt_version", "structure_key", "engine", "queue",
             "geometry", "status", "progress", "created_by", "created_at", "started_at",
             "finished_at", "worker", "attempts", "max_attempts", "cancel_requested", "error",
-            "result",
+            "result", "corrects", "base_version", "mask_version",
         ]
         read_only_fields = fields
 
     def get_result(self, job) -> int | None:
-        result = getattr(job, "result", None) if job.status == "succeeded" else None
+        """The result the job made, or for a correction the result it corrects."""
+        if job.status != "succeeded":
+            return None
+        if job.corrects_id:
+            return job.corrects_id
+        result = getattr(job, "result", None)
         return result.pk if result else None
+
+    def get_mask_version(self, job) -> int | None:
+        if not job.corrects_id or job.status != "succeeded":
+            return None
+        version = job.mask_versions.first()
+        return version.number if version else None
 
     def get_progress(self, job) -> dict:
         total = job.progress_total or 0
@@ -69,12 +83,15 @@ class MaskVersionSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(
         source="created_by.get_printed_name", default=None, read_only=True, allow_null=True
     )
+    job = serializers.UUIDField(source="job.public_id", default=None, read_only=True,
+                                allow_null=True,
+                                help_text="The correction job that made this version.")
 
     class Meta:
         model = MaskVersion
         fields = [
             "number", "sha256", "shape", "voxel_count", "volume_ml", "created_by", "created_at",
-            "note",
+            "note", "job", "provenance",
         ]
 
 
@@ -157,6 +174,35 @@ class EditSerializer(serializers.Serializer):
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise serializers.ValidationError("The mask data is not valid base64.") from None
+
+
+class CorrectionSerializer(serializers.Serializer):
+    base_version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1,
+        help_text="The version being corrected; it must be the latest.")
+    slice = serializers.IntegerField(min_value=0, max_value=2**31 - 1,
+                                     help_text="The slice index the prompt is on.")
+    box = serializers.ListField(
+        child=serializers.FloatField(min_value=-1e6, max_value=1e6), min_length=4,
+        max_length=4, required=False,
+        help_text="[x0, y0, x1, y1] in pixels (column, row) of the slice.")
+    boxes = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(min_value=-1e6, max_value=1e6),
+                                    min_length=4, max_length=4),
+        required=False, min_length=1, max_length=3,
+        help_text="Instead of box: one box per part of the structure on the slice (as the "
+        "protocol's boxes_per_part asks), without points.")
+    points = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(min_value=-1e6, max_value=1e6),
+                                    min_length=3, max_length=3),
+        required=False, max_length=32,
+        help_text="[[x, y, label], ...] with the box: label 1 inside, 0 outside.")
+
+    def validate(self, values):
+        if ("box" in values) == ("boxes" in values):
+            raise serializers.ValidationError({"box": "Give either box or boxes."})
+        values["boxes"] = values.pop("boxes", None) or [values.pop("box")]
+        return values
 
 
 class DecisionSerializer(serializers.Serializer):

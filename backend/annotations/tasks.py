@@ -32,6 +32,7 @@ def run_job(self, job_id: int) -> str:
     from model.engines.base import EngineUnavailable
     from model.imaging import ImagingError
 
+    from .corrections import run_correction
     from .execution import PermanentJobError, run
 
     worker = self.request.hostname or socket.gethostname()
@@ -40,7 +41,8 @@ def run_job(self, job_id: int) -> str:
         if job is None:
             return "skipped"
         try:
-            result = run(job, load_engine, load_volume)
+            runner = run_correction if job.corrects_id else run
+            result = runner(job, load_engine, load_volume)
         except (PermanentJobError, EngineUnavailable, ImagingError, ValueError) as problem:
             actions.do_fail_attempt(job, str(problem), permanent=True)
             return "failed"

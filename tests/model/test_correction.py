@@ -36,7 +36,7 @@ def test_a_draft_that_stopped_half_way_is_completed_from_a_box_on_a_missing_slic
     draft = truth.copy()
     draft[17:] = False  # the propagation stopped at slice 16
     predictor = Oracle(truth)
-    result = correct(predictor, draft, SPACING, 20, key_box(truth, 20), None, OPTIONS,
+    result = correct(predictor, draft, SPACING, 20, [key_box(truth, 20)], None, OPTIONS,
                      anchors=[15])
     np.testing.assert_array_equal(result.mask.astype(bool), truth)
     assert (result.first, result.last) == (17, 23)
@@ -50,7 +50,7 @@ def test_the_rest_of_the_draft_stays_exactly_as_it_was():
     draft = truth.copy()
     draft[8] = False  # a missed slice at one end ...
     draft[20, 10:20, 10:20] = True  # ... and a leak on another slice
-    result = correct(Oracle(truth), draft, SPACING, 20, key_box(truth, 20), None, OPTIONS,
+    result = correct(Oracle(truth), draft, SPACING, 20, [key_box(truth, 20)], None, OPTIONS,
                      anchors=[15])
     np.testing.assert_array_equal(result.mask[20].astype(bool), truth[20])
     outside = [i for i in range(draft.shape[0]) if not result.first <= i <= result.last]
@@ -63,13 +63,13 @@ def test_an_overrun_past_the_structures_end_is_cleared_up_to_the_next_key_slice(
     draft = truth.copy()
     draft[23:28, 30:34, 30:34] = True  # the propagation ran on past the end
     # The user boxes a slice near the end: the walk corrects slice 23 and finds nothing on 24.
-    result = correct(Oracle(truth), draft, SPACING, 22, key_box(truth, 22), None, OPTIONS,
+    result = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
                      anchors=[15])
     np.testing.assert_array_equal(result.mask.astype(bool), truth)
     assert "cleared" in result.stop_reasons["up"]
     assert result.last == 27
     # Keeping the draft past the end is the other policy.
-    kept = correct(Oracle(truth), draft, SPACING, 22, key_box(truth, 22), None, OPTIONS,
+    kept = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
                    anchors=[15], clear_past_end=False)
     assert kept.mask[24:28].any()
 
@@ -80,7 +80,7 @@ def test_a_walk_never_crosses_another_key_slice_of_the_draft():
     draft[15] = truth[15]  # only the key slice; a correction at 20 walks down towards it
     draft[12] = truth[12]
     predictor = Oracle(truth)
-    result = correct(predictor, draft, SPACING, 20, key_box(truth, 20), None, OPTIONS,
+    result = correct(predictor, draft, SPACING, 20, [key_box(truth, 20)], None, OPTIONS,
                      anchors=[15])
     assert 15 not in predictor.calls and min(predictor.calls) == 16
     assert result.first == 16
@@ -97,7 +97,7 @@ def test_points_go_with_the_box_on_the_corrected_slice_only():
         return Oracle(truth)(index, box, points)
 
     box = key_box(truth, 15)
-    result = correct(predict, truth.copy(), SPACING, 15, box, [(32, 32, 0)], OPTIONS)
+    result = correct(predict, truth.copy(), SPACING, 15, [box], [(32, 32, 0)], OPTIONS)
     assert seen[0] == (15, [(32, 32, 0)])
     assert all(points is None for _, points in seen[1:])
     assert not result.mask[15, 32, 32]
@@ -113,17 +113,37 @@ def test_points_go_with_the_box_on_the_corrected_slice_only():
 def test_a_malformed_prompt_is_refused_with_what_is_wrong(slice_index, box, points, message):
     truth = ellipsoid()
     with pytest.raises(ValueError, match=message):
-        correct(Oracle(truth), truth.copy(), SPACING, slice_index, box, points, OPTIONS)
+        correct(Oracle(truth), truth.copy(), SPACING, slice_index, [box], points, OPTIONS)
+
+
+@pytest.mark.parametrize("boxes, points, message", [
+    ([], None, "1 to 3 boxes"),
+    ([(10, 10, 20, 20)] * 4, None, "1 to 3 boxes"),
+    ([(10, 10, 20, 20)] * 2, [(15, 15, 1)], "points go with one box"),
+])
+def test_boxes_per_part_without_points(boxes, points, message):
+    truth = ellipsoid()
+    with pytest.raises(ValueError, match=message):
+        correct(Oracle(truth), truth.copy(), SPACING, 15, boxes, points, OPTIONS)
+
+
+def test_a_box_per_part_corrects_a_slice_of_two_parts():
+    truth = ellipsoid() | ellipsoid(centre=(15, 32, 56), radii=(8, 6, 5))
+    draft = truth.copy()
+    draft[15] = False
+    boxes = [(18, 12, 46, 52), (51, 26, 61, 38)]
+    result = correct(Oracle(truth), draft, SPACING, 15, boxes, None, OPTIONS)
+    np.testing.assert_array_equal(result.mask.astype(bool), truth)
 
 
 def test_a_box_that_finds_nothing_is_refused():
     truth = ellipsoid()
     with pytest.raises(ValueError, match="found nothing"):
-        correct(Oracle(truth), truth.copy(), SPACING, 2, (1, 1, 5, 5), None, OPTIONS)
+        correct(Oracle(truth), truth.copy(), SPACING, 2, [(1, 1, 5, 5)], None, OPTIONS)
 
 
 def test_a_correction_can_be_cancelled():
     truth = ellipsoid()
     with pytest.raises(SegmentationCancelled):
-        correct(Oracle(truth), np.zeros_like(truth), SPACING, 15, key_box(truth, 15), None,
+        correct(Oracle(truth), np.zeros_like(truth), SPACING, 15, [key_box(truth, 15)], None,
                 OPTIONS, cancelled=lambda: True)

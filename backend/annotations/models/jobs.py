@@ -31,6 +31,10 @@ class Job(models.Model):
     progress_done / progress_total: slices segmented so far, for the progress bar.
     series_digest: the series' content (``annotations.series_shape.series_digest``) when the
         job was submitted: the content its prompt was placed on.
+    corrects / base_version: a correction job (``annotations.corrections``) re-segments the
+        affected run of slices of that result's mask version from one prompt (``geometry``:
+        one box, with ``points`` [[x, y, 1 inside / 0 outside]] if any); it stores a new mask
+        version of that result instead of a new result.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -62,6 +66,11 @@ class Job(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    corrects = models.ForeignKey(
+        "annotations.Result", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    base_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

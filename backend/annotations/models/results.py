@@ -127,6 +127,10 @@ class MaskVersion(models.Model):
         what the viewer downloads.
     sha256: of the unpacked uint8 mask bytes (C order) -- what signatures bind to.
     shape: (slices, rows, cols).
+    job / provenance: for a version made by an AI correction (``annotations.corrections``),
+        the correction job and how it was made (engine, weights, prompt, the slices it
+        re-segmented, why each walk stopped); empty for the AI original and hand edits, whose
+        provenance is the result's and the editor's.
     """
 
     result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="mask_versions")
@@ -141,6 +145,13 @@ class MaskVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     note = models.TextField(blank=True)
+    # A plain foreign key (one correction makes at most one version): a unique column would
+    # make SQLite rebuild the table, which drops its append-only triggers.
+    job = models.ForeignKey(
+        "annotations.Job", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="mask_versions",
+    )
+    provenance = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["result", "number"]
