@@ -103,18 +103,23 @@ def correct(
     agree: float = AGREE_DICE,
     clear_past_end: bool = True,
     reach: int | None = None,
+    walk_empty: bool | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> Correction:
     """Correct `draft` from a prompt on `slice_index`: one box with `points`, or a box per
     part of the structure; `predict(index, box, points=None)` segments one slice.
     `anchors`: the draft's own prompted key slices. `reach`: at most this many slices the
-    draft covers are re-segmented in each direction (None: until it agrees)."""
+    draft covers are re-segmented (or cleared) in each direction (None: until it agrees).
+    `walk_empty`: whether a walk goes on into slices the draft left empty (None: only when
+    the draft is empty on the corrected slice, i.e. the user boxed what the draft missed)."""
     started = time.perf_counter()
     draft = np.asarray(draft).astype(bool)
     check_correction_prompt(draft.shape, slice_index, boxes, points)
     num_slices = draft.shape[0]
     key = int(slice_index)
+    if walk_empty is None:
+        walk_empty = not draft[key].any()
     mask = draft.copy()
     predictions = [predict(key, tuple(float(v) for v in box), points=list(points or []))
                    for box in boxes]
@@ -140,6 +145,9 @@ def correct(
         while index != bound:
             if cancelled is not None and cancelled():
                 raise SegmentationCancelled("the correction was cancelled")
+            if not walk_empty and not draft[index].any():
+                reason = f"the draft ends before slice {index}"
+                break
             found, iou, why = stepper.step(index, previous)
             done += 1
             if progress is not None:
@@ -148,9 +156,11 @@ def correct(
                 reason = why
                 if clear_past_end:
                     cleared = index
-                    while cleared != bound and draft[cleared].any():
+                    while cleared != bound and draft[cleared].any() and (
+                            reach is None or replaced < reach):
                         mask[cleared] = False
                         cleared += step
+                        replaced += 1
                     if cleared != index:
                         reason += f"; the draft beyond, to slice {cleared - step}, was cleared"
                         index = cleared

@@ -147,3 +147,22 @@ def test_a_correction_can_be_cancelled():
     with pytest.raises(SegmentationCancelled):
         correct(Oracle(truth), np.zeros_like(truth), SPACING, 15, [key_box(truth, 15)], None,
                 OPTIONS, cancelled=lambda: True)
+
+
+def test_reshaping_a_drawn_slice_does_not_walk_past_the_drafts_end():
+    """The draft covers the slice the user corrects: its end is where its own walk stopped,
+    and the correction re-segments within it instead of walking on into empty slices."""
+    truth = ellipsoid()  # slices 7..23
+    draft = truth.copy()
+    draft[20:] = False
+    draft[18:20, 10:40, 10:54] = True  # a leak on slices 18 and 19
+    predictor = Oracle(truth)
+    result = correct(predictor, draft, SPACING, 18, [key_box(truth, 18)], None, OPTIONS,
+                     anchors=[15])
+    np.testing.assert_array_equal(result.mask[18].astype(bool), truth[18])
+    assert not result.mask[20:].any() and 20 not in predictor.calls
+    assert result.stop_reasons["up"] == "the draft ends before slice 20"
+    # Boxing a slice the draft missed walks on into the gap.
+    filled = correct(Oracle(truth), draft, SPACING, 21, [key_box(truth, 21)], None, OPTIONS,
+                     anchors=[15])
+    np.testing.assert_array_equal(filled.mask[20:].astype(bool), truth[20:])
