@@ -11,12 +11,15 @@ viewer shows them (anterior up, patient right on the left) before anything is pr
 For every one of the 12 abdominal structures whose library entry exists, and for each engine,
 one row:
 - **2D**: the ceiling of box chaining, the reference's tight box on every slice it covers;
-- **3D**: the entry's standard prompt (one box on the slice of largest cross-section, tight
-  on the reference) and the entry's propagation and post-processing options, as a job runs it;
+- **3D**: the entry's standard prompt (``model.protocol.standard_prompts``: its key slices and
+  boxes, tight on the reference) and the entry's propagation and post-processing options, as
+  a job runs it;
 - **3D jit**: the same with the entry's placement tolerance applied to each box edge as seeded
   uniform jitter, mean over ``--jitter`` draws;
-- **+1, +2**: after one and two corrective boxes, each the reference's box on the slice where
-  the previous 3D result is most wrong (among the slices the reference covers);
+- **+1, +2**: after one and two corrections in one action (``model.correction``, as the
+  viewer's "Correct with a box" runs them: only the affected run of slices is re-segmented),
+  each the reference's box (one per part with ``boxes_per_part``) on the slice where the
+  previous result is most wrong among the slices the reference covers;
 - the seconds each takes (embeddings are cached per slice, as on a worker; the 2D column pays
   for embedding every slice once).
 Means over the structures end the table. Deterministic for a given ``--seed``.
@@ -41,41 +44,32 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from model.correction import correct_with_engine  # noqa: E402
 from model.engines.registry import get_engine  # noqa: E402
-from model.imaging.nifti import read_nifti  # noqa: E402
+from model.imaging.reference_cases import load_abdominal_ct  # noqa: E402
 from model.imaging.reference_data import (  # noqa: E402
     CT_LABELS,
     ENTRY_OF_LABEL,
     available,
     reference_dir,
 )
-from model.imaging.volume import Volume, closest_to_lps  # noqa: E402
 from model.postprocess import dice  # noqa: E402
 from model.preprocess import normalise_intensity  # noqa: E402
 from model.protocol import (  # noqa: E402
+    corrective_prompt,
     jittered,
     key_slice,
     reference_box,
     segment_options,
     standard_prompts,
     window_tuple,
-    worst_slice,
 )
 
 LIBRARY = ROOT / "prompt_library" / "structures"
 COLUMNS = ("2D", "3D", "3D jit", "+1", "+2")
 
 
-def load_case():
-    """(HU volume, label volume, spacing_zyx), both anterior-up."""
-    folder = reference_dir()
-    ct = closest_to_lps(read_nifti(folder / "example_ct_sm.nii.gz"))
-    seg = read_nifti(folder / "example_seg.nii.gz")
-    seg = closest_to_lps(Volume(seg.voxels, seg.affine, None, seg.orientation_known))
-    if not np.allclose(ct.affine, seg.affine, atol=1e-3):
-        raise SystemExit("the CT and its reference masks are not on one grid")
-    col_mm, row_mm, slice_mm = ct.spacing
-    return ct.voxels, np.rint(seg.voxels).astype(np.int32), (slice_mm, row_mm, col_mm)
+load_case = load_abdominal_ct
 
 
 def entry(key: str) -> dict:
@@ -123,14 +117,20 @@ def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> d
     row["dice"]["3D jit"] = statistics.fmean(draws) if draws else float("nan")
     row["seconds"]["3D jit"] = (time.perf_counter() - started) / max(1, jitter_draws)
 
-    corrected, mask = list(prompts), result.mask
+    anchors, mask = sorted({s for s, _ in prompts}), result.mask
     for label in ("+1", "+2"):
-        index = worst_slice(mask, reference, exclude={s for s, _ in corrected})
-        if index is not None:
-            corrected.append((index, reference_box(reference[index])))
-            mask = timed(label, lambda: volume(corrected)).mask
-        else:
-            row["seconds"][label] = 0.0
+        correction = corrective_prompt(content, mask, reference, exclude=set(anchors))
+        row["seconds"][label] = 0.0
+        if correction is not None:
+            index, boxes = correction
+            try:
+                mask = timed(label, lambda draft=mask, at=index, boxes=boxes, keys=anchors: (
+                    correct_with_engine(engine, hu, spacing_zyx, draft, at, boxes,
+                                        window=window, modality="CT", options=options,
+                                        anchors=keys))).mask
+            except ValueError:  # the box found nothing there: the clinician would move on
+                pass
+            anchors = sorted({*anchors, index})
         row["dice"][label] = dice(mask, reference)
     return row
 

@@ -142,3 +142,16 @@ def worst_slice(predicted: np.ndarray, reference: np.ndarray,
     if not candidates:
         return None
     return int(max(candidates, key=lambda i: errors[i]))
+
+
+def corrective_prompt(content: Mapping[str, Any], predicted: np.ndarray, reference: np.ndarray,
+                      exclude: set[int] = frozenset()) -> tuple[int, list[Box]] | None:
+    """The correction a clinician following the entry would make next, simulated from the
+    reference: on the slice where the draft is most wrong (``worst_slice``), the reference's
+    box, or with ``boxes_per_part`` one box per separate part. None when nothing is left."""
+    index = worst_slice(predicted, reference, exclude)
+    if index is None:
+        return None
+    boxes = (part_boxes(reference[index]) if content.get("interaction", {}).get("boxes_per_part")
+             else [reference_box(reference[index])])
+    return index, boxes
