@@ -168,6 +168,12 @@ export interface Job {
   progress: Progress;
   error: string;
   result: number | null;
+  /** A correction job: the result it corrects and the version it started from. */
+  corrects?: number | null;
+  base_version?: number | null;
+  /** A correction job: the version it stored (null before it succeeds, or when it changed
+   * nothing). */
+  mask_version?: number | null;
 }
 
 export interface MaskVersion {
@@ -179,6 +185,10 @@ export interface MaskVersion {
   created_by: string | null;
   created_at: string;
   note: string;
+  /** The correction job that made this version, or null. */
+  job?: string | null;
+  /** A correction's provenance: ``slices`` [first, last] (0-based) re-segmented, ... */
+  provenance?: { slices?: [number, number]; [key: string]: unknown } | null;
 }
 
 export interface Signature {
@@ -237,6 +247,7 @@ export const urls = {
   mask: (id: number, version: number) => `/api/v1/annotations/results/${id}/mask?version=${version}`,
   latestMask: (id: number) => `/api/v1/annotations/results/${id}/mask`,
   versions: (id: number) => `/api/v1/annotations/results/${id}/versions`,
+  corrections: (id: number) => `/api/v1/annotations/results/${id}/corrections`,
   confirm: (id: number) => `/api/v1/annotations/results/${id}/confirm`,
   reject: (id: number) => `/api/v1/annotations/results/${id}/reject`,
   record: (id: number) => `/annotations/results/${id}/`,

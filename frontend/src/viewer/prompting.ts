@@ -20,6 +20,8 @@ const SVG = "http://www.w3.org/2000/svg";
 export class PromptLayer {
   private template: Interaction | null = null;
   private colour = "#ffd400";
+  /** A box template that takes inside/outside clicks on the box's slice (a correction). */
+  private pointsWithBox = false;
   private items: SlicePrompt[] = [];
   private dragStart: [number, number] | null = null;
   private dragNow: [number, number] | null = null;
@@ -41,8 +43,11 @@ export class PromptLayer {
     }, { passive: false });
   }
 
-  setTemplate(template: Interaction | null, colour: string | null): void {
+  /** ``pointsWithBox``: with a box drawn on the slice, a click (a drag too small to be a box)
+   * adds a point to it, inside, or outside with Shift (a correction's prompt). */
+  setTemplate(template: Interaction | null, colour: string | null, pointsWithBox = false): void {
     this.template = template;
+    this.pointsWithBox = pointsWithBox;
     this.colour = colour || "#ffd400";
     this.clear();
   }
@@ -96,11 +101,14 @@ export class PromptLayer {
     const slice = this.stage.viewport.getCurrentImageIdIndex();
     if (this.template.tool === "box") {
       const changed = withBox(this.items, this.template, slice, start, end);
-      if (!changed) {
+      if (!changed && this.pointsWithBox && this.items.some((p) => p.slice === slice && p.box)) {
+        this.items = withPoint(this.items, slice, end, !event.shiftKey);
+      } else if (!changed) {
         this.redraw();
         return;
+      } else {
+        this.items = changed;
       }
-      this.items = changed;
     } else {
       this.items = withPoint(this.items, slice, end, !event.shiftKey);
     }

@@ -47,6 +47,15 @@ export class PromptPanel {
     this.update();
   }
 
+  /** After a correction drew on the layer: the chosen entry's template again (nothing drawn),
+   * or no template when none was chosen. */
+  restore(): void {
+    const content = this.version?.content;
+    this.layer.setTemplate(content?.interaction ?? null, content?.display?.colour ?? null);
+    if (!content) this.submitButton.disabled = true;
+    this.update();
+  }
+
   update(): void {
     if (!this.version) return;
     const problems = this.layer.problems();

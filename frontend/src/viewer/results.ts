@@ -73,6 +73,18 @@ export function signingBlocked(unsavedEdit: boolean, shownVersion: number,
   return null;
 }
 
+/** A version an AI correction made (a correction job stored it). */
+export function isCorrection(version: MaskVersion): boolean {
+  return !!version.job;
+}
+
+/** What the version list says after ``v<n>``: the AI original, an AI correction, or nothing
+ * (a brush edit: its note and author say so). */
+export function versionLabel(version: MaskVersion): string {
+  if (version.number === 1) return " (AI original)";
+  return isCorrection(version) ? " (AI correction)" : "";
+}
+
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K, text = "", className = "",
 ): HTMLElementTagNameMap[K] {
@@ -150,8 +162,10 @@ export function renderResult(result: Result, view: PanelState, shownVersion: num
   const versions = document.getElementById("result-versions")!;
   versions.replaceChildren(
     ...result.mask_versions.map((v) => {
-      const item = element("li", "", v.number === shownVersion ? "shown" : "");
-      const link = element("a", `v${v.number}${v.number === 1 ? " (AI original)" : ""}`);
+      const item = element("li", "", [v.number === shownVersion ? "shown" : "",
+        isCorrection(v) ? "correction" : ""].filter(Boolean).join(" "));
+      item.dataset.version = String(v.number);
+      const link = element("a", `v${v.number}${versionLabel(v)}`);
       link.href = "#";
       link.addEventListener("click", (event) => {
         event.preventDefault();

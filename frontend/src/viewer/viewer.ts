@@ -6,6 +6,7 @@ import {
   type SeriesLayout,
 } from "./api";
 import { updateCorners } from "./corners";
+import { CorrectionPanel } from "./correcting";
 import { bindShortcuts } from "./keyboard";
 import { PromptPanel } from "./promptpanel";
 import { PromptPicker } from "./picker";
@@ -57,8 +58,12 @@ export async function startViewer(root: HTMLElement): Promise<void> {
     byId("toolbar").appendChild(button);
     buttons.set(tool, button);
   }
-  const layer = new PromptLayer(byId<SVGSVGElement>("prompt-layer"), stage, () => panel?.update());
+  const layer = new PromptLayer(byId<SVGSVGElement>("prompt-layer"), stage, () => {
+    if (correction?.active) correction.update();
+    else panel?.update();
+  });
   const onEditable = (editable: boolean) => {
+    correction?.shown(results?.result?.id ?? null, editable);
     buttons.get("brush")!.disabled = !editable;
     buttons.get("eraser")!.disabled = !editable;
     if (!editable && (tools.active === "brush" || tools.active === "eraser")) {
@@ -90,11 +95,19 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   });
   const progress = new JobProgress(byId("job"), byId("job-progress"), byId("job-status"),
     byId("job-cancel"), (job: Job) => {
+      const corrected = correction?.owns(job) ?? false;
       panel?.update();
       if (job.status === "succeeded" && job.result !== null) {
-        layer.clear();
+        if (!correction?.active) layer.clear();
         if (qa) void qa.loadDraft(job.result);
-        else void results!.refresh(job.result);
+        else {
+          // refresh reports its own failure; the new latest version is opened.
+          void results!.refresh(job.result).then(() => {
+            if (corrected) correction!.finished(job, results!.result);
+          });
+        }
+      } else if (corrected) {
+        correction!.finished(job, null);
       }
     });
   const qaDraws = !!qaSetup && root.dataset.qaMode === "independent";
@@ -110,6 +123,13 @@ export async function startViewer(root: HTMLElement): Promise<void> {
           : null))
       : null;
   buttons.get("prompt")!.disabled = !(canEdit || qaDraws);
+  // Correcting the open draft from one slice (the edit tools' "Correct with a box").
+  const correction = results && canEdit && document.getElementById("correct-start")
+    ? new CorrectionPanel(results, layer, tools, progress, () => {
+      if (panel) panel.restore();
+      else layer.setTemplate(null, null);
+    })
+    : null;
   byId("qa-fill-box")?.addEventListener("click", () => {
     const status = byId("qa-draw-status");
     if (qa?.fillBoxes(layer.prompts)) {
@@ -201,7 +221,7 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   // For the browser tests and bench/viewer_bench.py: what is on screen, and when it got there.
   Object.assign(window, {
     medsamViewer: {
-      stage, layer, results, tools, progress, qa,
+      stage, layer, results, tools, progress, qa, correction,
       slice: () => stage.viewport.getCurrentImageIdIndex(),
     },
   });
