@@ -1,12 +1,16 @@
 // Correcting a draft from one slice (issue 18): the template the prompt layer draws it with,
 // what keeps a drawn correction from being sent, the request it becomes, and what the user is
 // told once the job finished.
-import { describe, expect, it } from "vitest";
-import type { Job, MaskVersion } from "../src/viewer/api";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { urls, type Interaction, type Job, type MaskVersion, type Result } from "../src/viewer/api";
 import {
-  acceptsPoints, correctionBlocked, correctionBody, correctionProblems, correctionStatus,
-  correctionTemplate, describeCorrection,
+  acceptsPoints, CorrectionPanel, correctionBlocked, correctionBody, correctionProblems,
+  correctionStatus, correctionTemplate, describeCorrection, type CorrectionTarget,
 } from "../src/viewer/correcting";
+import type { JobProgress } from "../src/viewer/progress";
+import type { PromptLayer } from "../src/viewer/prompting";
+import type { Tools } from "../src/viewer/tools";
+import { fakeElement, fakeServer } from "./fakes";
 import { isCorrection, versionLabel } from "../src/viewer/results";
 import { templateProblems, withBox, withPoint, type SlicePrompt } from "../src/viewer/template";
 
@@ -132,5 +136,96 @@ describe("starting and finishing", () => {
     expect(versionLabel(version(2))).toBe("");
     expect(isCorrection(version(3, { job: "a1" }))).toBe(true);
     expect(versionLabel(version(3, { job: "a1" }))).toBe(" (AI correction)");
+  });
+});
+
+describe("the correction panel", () => {
+  function setUp(unsaved = false) {
+    const ids = ["correct-start", "correct-submit", "correct-cancel", "correct-status",
+      "prompt-submit"];
+    const elements = Object.fromEntries(ids.map((id) => [id, fakeElement<HTMLElement>()]));
+    vi.stubGlobal("document", { getElementById: (id: string) => elements[id] ?? null });
+    const server = fakeServer();
+    const drawn: { template: Interaction | null; points: boolean }[] = [];
+    const layer = {
+      prompts: [] as SlicePrompt[],
+      setTemplate(template: Interaction | null, _colour: string | null, points = false) {
+        drawn.push({ template, points });
+        this.prompts = [];
+      },
+    };
+    const followed: Job[] = [];
+    const progress = { running: false, follow: (j: Job) => followed.push(j) };
+    const tools: string[] = [];
+    let restored = 0;
+    const target: CorrectionTarget = {
+      result: {
+        id: 7, job: "j", series: 1, structure_key: "stomach-ct", prompt_version: 3,
+        prompt: { name: "Stomach", colour: "#aa3300", opacity: 0.5, number: 2 },
+        state: "edited", provenance: {}, agreement: null, flags: [], created_at: "",
+        mask_versions: [version(1), version(2)], final_version: null, signature: null,
+      },
+      shownVersion: 2, editable: true, edit: { hasChanges: unsaved },
+    };
+    const panel = new CorrectionPanel(target, layer as unknown as PromptLayer,
+      { use: (t: string) => tools.push(t) } as unknown as Tools,
+      progress as unknown as JobProgress, () => restored++);
+    return { elements, server, layer, followed, tools, panel, drawn, restored: () => restored };
+  }
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("refuses to start over an unsaved brush edit, and asks nothing of the server", async () => {
+    const { elements, server, panel } = setUp(true);
+    await panel.start();
+    expect(panel.active).toBe(false);
+    expect(elements["correct-status"].textContent).toMatch(/^Save or undo your brush edit first/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("draws with the protocol's boxes per part, sends the request and follows the job", async () => {
+    const { elements, server, layer, followed, tools, panel, drawn, restored } = setUp();
+    const starting = panel.start();
+    await vi.waitUntil(() => server.requests.length > 0);
+    await server.take(urls.version(3)).answer(200, { id: 3, key: "stomach-ct", number: 2,
+      state: "approved", content: { interaction: { tool: "box", count: 3, boxes_per_part: true } } });
+    await starting;
+    expect(panel.active).toBe(true);
+    expect(drawn.at(-1)).toEqual({ points: false,
+      template: { tool: "box", count: 3, count_min: 1, boxes_per_part: true } });
+    expect(tools).toEqual(["prompt"]);
+    expect(elements["prompt-submit"].disabled).toBe(true);
+    expect(elements["correct-submit"]).toMatchObject({ hidden: false, disabled: true });
+
+    layer.prompts = [{ slice: 5, box: BOX }, { slice: 5, box: OTHER }];
+    panel.update();
+    expect(elements["correct-submit"].disabled).toBe(false);
+    const sending = panel.submit();
+    await vi.waitUntil(() => server.requests.length > 0);
+    const request = server.take(urls.corrections(7));
+    expect(request).toMatchObject({ method: "POST",
+      body: { base_version: 2, slice: 5, boxes: [BOX, OTHER] } });
+    await request.answer(400, { geometry: ["box 2 lies outside the slice"] });
+    await sending;
+    expect(elements["correct-status"]).toMatchObject({ className: "error", textContent:
+      "Re-segmenting from this slice failed: geometry: box 2 lies outside the slice Change " +
+      "the box if the server says what is wrong, then press \"Re-segment from this slice\" again." });
+    expect(panel.active).toBe(true);
+
+    const again = panel.submit();
+    await vi.waitUntil(() => server.requests.length > 0);
+    await server.take(urls.corrections(7)).answer(202, job({ status: "queued", mask_version: null }));
+    await again;
+    expect(followed.map((j) => j.id)).toEqual(["a1"]);
+    expect(panel.active).toBe(false);
+    expect(restored()).toBe(1);
+    expect(elements["correct-status"].textContent).toBe("Re-segmenting from slice 6…");
+
+    const finished = job();
+    expect(panel.owns(finished)).toBe(true);
+    panel.finished(finished, { mask_versions: [
+      version(3, { job: "a1", provenance: { slices: [4, 6] } })] } as unknown as Result);
+    expect(elements["correct-status"]).toMatchObject({ className: "ok",
+      textContent: "Slices 5 to 7 re-segmented; version 3." });
   });
 });

@@ -181,7 +181,8 @@ export class CorrectionPanel {
     this.correcting = result.id;
     this.template = correctionTemplate(interaction);
     this.layer.setTemplate(this.template, result.prompt.colour, acceptsPoints(this.template));
-    (document.getElementById("prompt-submit") as HTMLButtonElement | null)?.setAttribute("disabled", "");
+    const segment = document.getElementById("prompt-submit") as HTMLButtonElement | null;
+    if (segment) segment.disabled = true;
     this.tools.use("prompt");
     this.startButton.hidden = true;
     this.submitButton.hidden = false;
