@@ -4,7 +4,10 @@ steps and stop rules as the propagation (``model.propagation.Stepper``). Only th
 run changes; the rest of the draft stays:
 
 - a walk ends where its new mask agrees with the draft again (Dice >= ``agree``): the draft
-  from that slice on is kept as it was;
+  from that slice on is kept as it was; it re-segments at most ``REACH`` slices the draft
+  covers (a walk from one corrected slice degrades as far as the draft's did);
+- from a slice the draft covers, a walk stays within the draft's extent (its end stands);
+  from a slice the draft missed, it walks on into the gap the draft left;
 - it never crosses another prompted key slice of the draft (``anchors``): what the user
   placed there is a stronger anchor than a walk from elsewhere;
 - where the walk finds the structure's end (a stop rule fires) before it meets the draft,
@@ -42,6 +45,13 @@ PredictWithPoints = Callable[..., Prediction]
 
 AGREE_DICE = 0.9
 MAX_BOXES = 3  # as many as a protocol's boxes_per_part asks on one slice
+# Slices the draft covers that a walk may re-segment (or clear) in each direction; measured on
+# the abdominal reference CT, fp32, two corrections on the slices of largest error (2026-12-07):
+# mean Dice after +1 / +2 -- unlimited 0.756 / 0.806, 1: 0.799 / 0.811, 2: 0.794 / 0.816; keeping
+# the draft past a found end instead of clearing it: 0.793 / 0.812 (unlimited), 0.797 / 0.812 (2).
+# Before ``walk_empty`` (a walk from a drawn slice went on into empty slices, overrunning the
+# adrenals): 0.726 / 0.776 unlimited.
+REACH = 2
 
 
 @dataclass
@@ -102,7 +112,7 @@ def correct(
     anchors: Sequence[int] = (),
     agree: float = AGREE_DICE,
     clear_past_end: bool = True,
-    reach: int | None = None,
+    reach: int | None = REACH,
     walk_empty: bool | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,

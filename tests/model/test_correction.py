@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.correction import correct
+from model.correction import REACH, correct
 from model.engines.base import Prediction, SegmentationCancelled, SegmentOptions
 from tests.model.test_propagation import SPACING, ellipsoid, key_box
 
@@ -64,10 +64,14 @@ def test_an_overrun_past_the_structures_end_is_cleared_up_to_the_next_key_slice(
     draft[23:28, 30:34, 30:34] = True  # the propagation ran on past the end
     # The user boxes a slice near the end: the walk corrects slice 23 and finds nothing on 24.
     result = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
-                     anchors=[15])
+                     anchors=[15], reach=None)
     np.testing.assert_array_equal(result.mask.astype(bool), truth)
     assert "cleared" in result.stop_reasons["up"]
     assert result.last == 27
+    # By default at most REACH slices the draft covers change in each direction.
+    near = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
+                   anchors=[15])
+    assert near.last == 22 + REACH and near.mask[22 + REACH + 1:].any()
     # Keeping the draft past the end is the other policy.
     kept = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
                    anchors=[15], clear_past_end=False)
