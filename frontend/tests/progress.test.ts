@@ -31,6 +31,15 @@ describe("JobProgress", () => {
     vi.unstubAllGlobals();
   });
 
+  it("says a correction job corrects, not segments", async () => {
+    const { progress, status } = panel();
+    progress.follow({ ...job("c", "running", 2, 3), corrects: 7 });
+    expect(status.textContent).toBe("Correcting: 2 slices looked at…");
+    await tick(400);
+    await server.take(urls.job("c")).answer(200, { ...job("c", "succeeded", 4, 4), corrects: 7 });
+    expect(status.textContent).toBe("Done: the correction was stored.");
+  });
+
   it("shows the slices done while the job runs and the total when it is done", async () => {
     const { progress, status, bar, cancel, finished } = panel();
     progress.follow(job("a", "queued"));

@@ -5,9 +5,11 @@ const POLL_MS = 400;
 
 const MESSAGES: Record<Job["status"], (job: Job) => string> = {
   queued: () => "Queued: waiting for a worker…",
-  running: ({ progress: { done, total } }) =>
-    total ? `Segmenting: ${done} of ${total} slices done` : "Segmenting: starting…",
-  succeeded: ({ progress: { total } }) => `Done: ${total} slices segmented.`,
+  running: ({ corrects, progress: { done, total } }) =>
+    corrects ? `Correcting: ${done} slices looked at…`
+      : total ? `Segmenting: ${done} of ${total} slices done` : "Segmenting: starting…",
+  succeeded: ({ corrects, progress: { total } }) =>
+    corrects ? "Done: the correction was stored." : `Done: ${total} slices segmented.`,
   failed: (job) => `Failed: ${job.error || "the worker reported an error"}`,
   cancelled: () => "Cancelled.",
 };
