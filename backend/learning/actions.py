@@ -1,8 +1,11 @@
 """Audited learning actions: draw a training set, start and cancel a fine-tune (users), and
 the worker's side (claim, progress, store the model version, fail). Each writes its audit
 entry in the same transaction as the change."""
+import logging
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +26,9 @@ from .sets import earlier_sides, eligible_results
 DEFAULT_CONFIG = {"epochs": 8, "batch_size": 4, "learning_rate": 3e-4, "weight_decay": 0.01,
                   "seed": 0, "train_prompt_encoder": False, "max_slices_per_result": 8}
 TRAINABLE_BASES = ("litemedsam",)
+# Claims of one job (the first and each take-over after a lost worker) before it fails.
+MAX_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
 
 
 def require_model_admin(actor, site) -> None:
@@ -129,7 +135,8 @@ def _finish(job, status, *, actor=None, worker="", reason="") -> None:
 
 
 def do_cancel_training(actor, job: TrainingJob, reason: str = "") -> TrainingJob:
-    """Cancel a queued job at once; ask a running one's worker to stop (it stores nothing)."""
+    """Cancel a queued job, or a running one whose worker is dead, at once; ask a live
+    worker running it to stop (its training loop checks the request; it stores nothing)."""
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().get(pk=job.pk)
         require_model_admin(actor, job.training_set.site)
@@ -137,7 +144,7 @@ def do_cancel_training(actor, job: TrainingJob, reason: str = "") -> TrainingJob
             raise ValidationError({"status": f"The training job has already {job.status}."})
         job.cancel_requested = True
         job.save(update_fields=["cancel_requested"])
-        if job.status == TrainingStatus.QUEUED:
+        if job.status == TrainingStatus.QUEUED or not _owner_alive(job):
             _finish(job, TrainingStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
         else:
             record_event(action="learning.train.cancel", actor=actor, target=job,
@@ -145,21 +152,67 @@ def do_cancel_training(actor, job: TrainingJob, reason: str = "") -> TrainingJob
     return job
 
 
+def _owner_alive(job: TrainingJob) -> bool:
+    """Whether the worker that claimed this running job still beats (and is the same process
+    that claimed it, not a restart under the same name)."""
+    from core.models import WorkerHeartbeat
+
+    if job.status != TrainingStatus.RUNNING or not job.worker or job.started_at is None:
+        return False
+    fresh_after = timezone.now() - timedelta(seconds=settings.CELERY_WORKER_STALE_SECONDS)
+    return WorkerHeartbeat.objects.filter(
+        hostname=job.worker, last_seen__gte=fresh_after, stopped_at__isnull=True,
+        started_at__lte=job.started_at).exists()
+
+
 def do_claim_training(job_id: int, worker: str) -> TrainingJob | None:
+    """Take a job for this worker with a new attempt token, or None when it is finished,
+    cancelled, or running on another live worker. A job whose worker died is taken over."""
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.finished or job.status == TrainingStatus.RUNNING:
+        if job is None or job.finished:
+            return None
+        if job.status == TrainingStatus.RUNNING and _owner_alive(job):
             return None
         if job.cancel_requested:
-            _finish(job, TrainingStatus.CANCELLED, worker=worker, reason="cancelled before it ran")
+            _finish(job, TrainingStatus.CANCELLED, worker=worker,
+                    reason="cancelled before it ran" if job.status == TrainingStatus.QUEUED
+                    else f"cancelled; worker {job.worker} was lost")
             return None
-        _transition(job, TrainingStatus.RUNNING, worker=worker, reason="started")
+        if job.attempts >= MAX_ATTEMPTS:
+            _finish(job, TrainingStatus.FAILED, worker=worker,
+                    reason=f"gave up after {job.attempts} attempts: "
+                    + (job.error or "the worker running it was lost each time"))
+            return None
+        lost = job.status == TrainingStatus.RUNNING
+        reason = f"worker {job.worker} was lost" if lost else "started"
+        _transition(job, TrainingStatus.RUNNING, worker=worker, reason=reason)
         job.status, job.worker, job.attempts = TrainingStatus.RUNNING, worker, job.attempts + 1
         job.attempt_token, job.started_at = uuid.uuid4(), timezone.now()
+        job.stage, job.progress_done, job.progress_total = "", 0, 0
         job.save()
-        record_event(action="learning.train.start", target=job,
-                     new={"status": job.status, "worker": worker})
+        record_event(action="learning.train.start", target=job, reason=reason,
+                     new={"status": job.status, "worker": worker, "attempt": job.attempts})
     return job
+
+
+def owns(job: TrainingJob) -> bool:
+    """Whether this attempt still owns the job (running, not taken over by another)."""
+    return TrainingJob.objects.filter(pk=job.pk, status=TrainingStatus.RUNNING,
+                                      attempt_token=job.attempt_token).exists()
+
+
+def requeue_orphans() -> list[int]:
+    """Publish again the jobs running on a dead worker; the claim lets one attempt run (a
+    duplicate message is harmless) and finishes a cancelled one."""
+    ids = [job.pk for job in TrainingJob.objects.filter(status=TrainingStatus.RUNNING)
+           if not _owner_alive(job)]
+    for job_id in ids:
+        try:
+            publish(job_id)
+        except Exception:
+            logger.warning("could not publish training job %s; the next sweep retries", job_id)
+    return ids
 
 
 def _owned(job: TrainingJob) -> TrainingJob | None:

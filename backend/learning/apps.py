@@ -5,6 +5,11 @@ class LearningConfig(AppConfig):
     name = "learning"
 
     def ready(self) -> None:
+        from core.heartbeat import register_maintenance
+
+        from . import tasks
+
+        register_maintenance(tasks.sweep)
         try:
             from model.engines.providers import add_provider
         except ImportError:

@@ -29,4 +29,8 @@ class JobProgress:
         if not force and now - self._last_check < EVERY_SECONDS:
             return False
         self._last_check = now
-        return TrainingJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        # Stop when a cancel was asked for, or when this attempt no longer owns the job (it
+        # was taken over after this worker was thought lost, or finished meanwhile).
+        return not TrainingJob.objects.filter(
+            pk=self.job.pk, attempt_token=self.job.attempt_token, status="running",
+            cancel_requested=False).exists()

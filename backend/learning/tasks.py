@@ -4,10 +4,12 @@ import logging
 import socket
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from audit.context import acting_from
 
 from . import actions
+from .models import TrainingJob, TrainingStatus
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +26,8 @@ def load_volume(series):
     return load_series_volume(series)
 
 
-@shared_task(bind=True, name="learning.run_training", acks_late=True)
+@shared_task(bind=True, name="learning.run_training", acks_late=True,
+             reject_on_worker_lost=True)
 def run_training(self, job_id: int) -> str:
     from model.engines.base import EngineUnavailable
 
@@ -48,6 +51,20 @@ def run_training(self, job_id: int) -> str:
             actions.do_fail_training(job, "cancelled")
             return "cancelled"
         return "succeeded"
+
+
+def sweep() -> None:
+    """Recovery: publish again training jobs left running by a dead worker."""
+    with acting_from(None, "worker"):
+        requeued = actions.requeue_orphans()
+    if requeued:
+        logger.info("recovery sweep published %d training job(s) again", len(requeued))
+
+
+@worker_ready.connect
+def sweep_on_start(sender, **kwargs):
+    if TrainingJob.objects.filter(status=TrainingStatus.RUNNING).exists():
+        sweep()
 
 
 @shared_task(name="learning.score_uncertainty")
