@@ -1,33 +1,56 @@
 """Background work of QA, on the default queue. Messages only name a row; the row says what
 is left to do, so a repeated or redelivered message is harmless."""
 import logging
+import socket
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from audit.context import acting_from
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="review.build_report", acks_late=True, reject_on_worker_lost=True)
-def build_report(report_id: int) -> str:
+@shared_task(bind=True, name="review.build_report", acks_late=True,
+             reject_on_worker_lost=True)
+def build_report(self, report_id: int) -> str:
     from .actions import reports
     from .reports.content import gather
     from .reports.csv_file import render_csv
     from .reports.pdf import render_pdf
 
     with acting_from(None, "worker"):
-        report = reports.claim(report_id)
+        report = reports.claim(report_id, self.request.hostname or socket.gethostname())
         if report is None:
             return "skipped"
         try:
             content = gather(report, lambda *step: reports.note_progress(report, *step))
-            reports.do_finish_report(report, content, render_csv(content), render_pdf(content))
+            if not reports.do_finish_report(report, content, render_csv(content),
+                                            render_pdf(content)):
+                return "superseded"
         except Exception as problem:
             logger.exception("audit report %s failed", report_id)
             reports.do_fail_report(report, f"{type(problem).__name__}: {problem}")
             return "failed"
     return "succeeded"
+
+
+def sweep() -> None:
+    """Recovery: publish again reports left running by a dead worker."""
+    from .actions import reports
+
+    with acting_from(None, "worker"):
+        requeued = reports.requeue_orphans()
+    if requeued:
+        logger.info("recovery sweep published %d report(s) again", len(requeued))
+
+
+@worker_ready.connect
+def sweep_on_start(sender, **kwargs):
+    from .models import AuditReport, ReportStatus
+
+    if AuditReport.objects.filter(status=ReportStatus.RUNNING).exists():
+        sweep()
 
 
 @shared_task(name="review.evaluate_prompt_version", acks_late=True)

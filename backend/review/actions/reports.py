@@ -1,7 +1,10 @@
 """Audit reports: requested by an auditor, then claimed, advanced and finished by the
 background task. The report's row is the truth about its state."""
 import hashlib
+import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -10,7 +13,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.trail import record_event
 
-from ..models import AuditReport, ReportStatus
+from ..models import AuditReport, ReportStatus, ReportTransition
 
 MAX_ATTEMPTS = 3
 
@@ -50,33 +53,86 @@ def publish(report_id: int) -> None:
     build_report.apply_async((report_id,), queue="default")
 
 
-def claim(report_id: int) -> AuditReport | None:
-    """Start (or, after a lost worker, restart) building; None when there is nothing to do."""
+def _transition(report: AuditReport, to: str, *, worker: str = "", reason: str = "") -> None:
+    ReportTransition.objects.create(report=report, from_status=report.status, to_status=to,
+                                    at=timezone.now(), worker=worker, reason=reason)
+
+
+def _owner_alive(report: AuditReport) -> bool:
+    """Whether the worker building this report still beats (the same process, not a
+    restart under the same name)."""
+    from core.models import WorkerHeartbeat
+
+    if not report.worker or report.started_at is None:
+        return False
+    fresh_after = timezone.now() - timedelta(seconds=settings.CELERY_WORKER_STALE_SECONDS)
+    return WorkerHeartbeat.objects.filter(
+        hostname=report.worker, last_seen__gte=fresh_after, stopped_at__isnull=True,
+        started_at__lte=report.started_at).exists()
+
+
+def claim(report_id: int, worker: str = "") -> AuditReport | None:
+    """Start building with a new attempt token, or take over after a lost worker; None when
+    there is nothing to do or a live worker is building it."""
     with transaction.atomic():
         report = AuditReport.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.status not in (ReportStatus.QUEUED, ReportStatus.RUNNING):
             return None
-        if report.attempts >= MAX_ATTEMPTS:
-            _fail(report, f"gave up after {report.attempts} attempts")
+        if report.status == ReportStatus.RUNNING and _owner_alive(report):
             return None
+        if report.attempts >= MAX_ATTEMPTS:
+            _fail(report, f"gave up after {report.attempts} attempts", worker=worker)
+            return None
+        lost = report.status == ReportStatus.RUNNING
+        reason = f"worker {report.worker} was lost" if lost else "started"
+        _transition(report, ReportStatus.RUNNING, worker=worker, reason=reason)
         report.status, report.attempts = ReportStatus.RUNNING, report.attempts + 1
+        report.worker, report.attempt_token = worker, uuid.uuid4()
         report.started_at, report.stage = timezone.now(), "verifying the audit chain"
         report.progress_done = report.progress_total = 0
         report.save()
+        record_event(action="report.start", target=report, reason=reason,
+                     new={"status": report.status, "worker": worker,
+                          "attempt": report.attempts})
     return report
 
 
+def _owned(report: AuditReport) -> AuditReport | None:
+    current = AuditReport.objects.select_for_update().get(pk=report.pk)
+    if (current.status != ReportStatus.RUNNING
+            or current.attempt_token != report.attempt_token):
+        return None
+    return current
+
+
 def note_progress(report: AuditReport, stage: str, done: int, total: int) -> None:
-    AuditReport.objects.filter(pk=report.pk, status=ReportStatus.RUNNING).update(
+    AuditReport.objects.filter(pk=report.pk, status=ReportStatus.RUNNING,
+                               attempt_token=report.attempt_token).update(
         stage=stage, progress_done=done, progress_total=total)
 
 
-def do_finish_report(report: AuditReport, content, csv_bytes: bytes, pdf_bytes: bytes) -> None:
+def requeue_orphans() -> list[int]:
+    """Publish again the reports left running by a dead worker (``claim`` lets one attempt
+    build; a duplicate message is harmless)."""
+    ids = [r.pk for r in AuditReport.objects.filter(status=ReportStatus.RUNNING)
+           if not _owner_alive(r)]
+    for report_id in ids:
+        publish(report_id)
+    return ids
+
+
+def do_finish_report(report: AuditReport, content, csv_bytes: bytes, pdf_bytes: bytes) -> bool:
+    """Store the files and finish, only by the attempt that owns the report; False (nothing
+    written) for an attempt that was taken over or a report already finished."""
     csv_sha, pdf_sha = (hashlib.sha256(csv_bytes).hexdigest(),
                         hashlib.sha256(pdf_bytes).hexdigest())
     name = f"audit-report-{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}"
     with transaction.atomic():
-        report = AuditReport.objects.select_for_update().get(pk=report.pk)
+        owner = report
+        report = _owned(report)
+        if report is None:
+            return False
+        _transition(report, ReportStatus.SUCCEEDED, worker=owner.worker, reason="built")
         report.csv_file.save(f"{name}.csv", ContentFile(csv_bytes), save=False)
         report.pdf_file.save(f"{name}.pdf", ContentFile(pdf_bytes), save=False)
         report.csv_sha256, report.pdf_sha256 = csv_sha, pdf_sha
@@ -91,9 +147,11 @@ def do_finish_report(report: AuditReport, content, csv_bytes: bytes, pdf_bytes: 
                           "results": len(content.results), "chain_intact": content.chain.intact,
                           "chain_entries": content.chain.count,
                           "chain_head_hash": content.chain.head_hash})
+    return True
 
 
-def _fail(report: AuditReport, problem: str) -> None:
+def _fail(report: AuditReport, problem: str, *, worker: str = "") -> None:
+    _transition(report, ReportStatus.FAILED, worker=worker, reason=problem)
     report.status, report.error = ReportStatus.FAILED, problem
     report.finished_at = timezone.now()
     report.save()
@@ -102,5 +160,8 @@ def _fail(report: AuditReport, problem: str) -> None:
 
 
 def do_fail_report(report: AuditReport, problem: str) -> None:
+    """Fail the report, only by the attempt that owns it."""
     with transaction.atomic():
-        _fail(AuditReport.objects.select_for_update().get(pk=report.pk), problem)
+        current = _owned(report)
+        if current is not None:
+            _fail(current, problem, worker=report.worker)

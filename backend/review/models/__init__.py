@@ -9,10 +9,10 @@ from .items import (
 )
 from .performance import MaskChange, PromptVersionAlert
 from .policy import ReviewMode, SitePolicy, WatchedAnnotator
-from .reports import AuditReport, ReportStatus
+from .reports import AuditReport, ReportStatus, ReportTransition
 
 __all__ = [
     "OPEN_STATES", "Adjudication", "AuditReport", "MaskChange", "PromptVersionAlert", "QAItem",
-    "QAState", "QATransition", "ReportStatus", "ReviewMode", "SamplingDecision", "SitePolicy",
-    "Verdict", "WatchedAnnotator",
+    "QAState", "QATransition", "ReportStatus", "ReportTransition", "ReviewMode",
+    "SamplingDecision", "SitePolicy", "Verdict", "WatchedAnnotator",
 ]

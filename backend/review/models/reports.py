@@ -23,6 +23,8 @@ class AuditReport(models.Model):
 
     progress_done / progress_total / stage: for the progress bar.
     chain_*: the audit chain verification made while building (intact, entries, head hash).
+    worker / attempt_token: the worker building it and its attempt; only that attempt
+        may finish it, and a running report is taken over only when that worker is dead.
     csv_file / pdf_file and their sha256: what was delivered; the ``report.generate`` audit
         entry records the same hashes.
     """
@@ -46,6 +48,8 @@ class AuditReport(models.Model):
         max_length=12, choices=ReportStatus.choices, default=ReportStatus.QUEUED, db_index=True
     )
     attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True)
+    attempt_token = models.UUIDField(null=True, blank=True)
     stage = models.CharField(max_length=100, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -77,3 +81,19 @@ class AuditReport(models.Model):
         if self.prompt_version_id:
             parts.append(f"prompt version {self.prompt_version.label}")
         return ", ".join(parts)
+
+
+class ReportTransition(models.Model):
+    """Each change of a report's status: which worker, when, from, to, why."""
+
+    report = models.ForeignKey(AuditReport, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    worker = models.CharField(max_length=255, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
