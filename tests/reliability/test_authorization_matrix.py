@@ -89,6 +89,7 @@ annotations-api:result-list             GET     -    -      +   +   -    -   +  
 annotations-api:result-detail           GET     -    -      +   +   -    -   +    h
 annotations-api:result-confirm          POST    -    -      +   -   -    -   -    h
 annotations-api:result-edit             POST    -    -      +   -   -    -   -    h
+annotations-api:result-correct          POST    -    -      +   -   -    -   -    h
 annotations-api:result-mask             GET     -    -      +   +   -    -   +    h
 annotations-api:result-reject           POST    -    -      +   -   -    -   -    h
 annotations-api:result-reassign         POST    -    -      +   -   -    -   +    h
