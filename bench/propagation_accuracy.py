@@ -12,10 +12,12 @@ For every one of the 12 abdominal structures whose library entry exists, and for
 one row:
 - **2D**: the ceiling of box chaining, the reference's tight box on every slice it covers;
 - **3D**: the entry's standard prompt (``model.protocol.standard_prompts``: its key slices and
-  boxes, tight on the reference) and the entry's propagation and post-processing options, as
+  boxes, tight on the reference; with ``extent: required`` also the reference's first and last
+  slice, ``standard_extent``) and the entry's propagation and post-processing options, as
   a job runs it;
-- **3D jit**: the same with the entry's placement tolerance applied to each box edge as seeded
-  uniform jitter, mean over ``--jitter`` draws;
+- **3D jit**: the same with the entry's placement tolerance applied to each box edge, and its
+  ``extent_tolerance_mm`` to each end slice, as seeded uniform jitter, mean over ``--jitter``
+  draws;
 - **+1, +2**: after one and two corrections in one action (``model.correction``, as the
   viewer's "Correct with a box" runs them: only the affected run of slices is re-segmented),
   each the reference's box (one per part with ``boxes_per_part``) on the slice where the
@@ -31,6 +33,7 @@ Exits non-zero when data is missing or a Dice is not a number in [0, 1].
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -57,10 +60,13 @@ from model.postprocess import dice  # noqa: E402
 from model.preprocess import normalise_intensity  # noqa: E402
 from model.protocol import (  # noqa: E402
     corrective_prompt,
+    extent_tolerance_mm,
     jittered,
+    jittered_extent,
     key_slice,
     reference_box,
     segment_options,
+    standard_extent,
     standard_prompts,
     window_tuple,
 )
@@ -96,14 +102,16 @@ def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> d
         row["seconds"][name] = time.perf_counter() - started
         return value
 
-    def volume(prompts):
+    def volume(prompts, extent=None):
+        chosen = options if extent is None else dataclasses.replace(options, extent=extent)
         return engine.segment_volume(hu, spacing_zyx, prompts, window=window, modality="CT",
-                                     options=options)
+                                     options=chosen)
 
     row["dice"]["2D"] = dice(timed("2D", lambda: ceiling_2d(engine, normalised, reference)),
                              reference)
     prompts = standard_prompts(content, reference)
-    result = timed("3D", lambda: volume(prompts))
+    extent = standard_extent(content, reference)
+    result = timed("3D", lambda: volume(prompts, extent))
     row["dice"]["3D"] = dice(result.mask, reference)
     row["stop_reasons"] = result.stop_reasons
 
@@ -111,9 +119,12 @@ def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> d
     shape = reference.shape[1:]
     draws = []
     started = time.perf_counter()
+    keys = sorted({s for s, _ in prompts})
     for _ in range(jitter_draws):
         moved = [(s, jittered(b, tolerance, spacing_zyx[1:], shape, rng)) for s, b in prompts]
-        draws.append(dice(volume(moved).mask, reference))
+        ends = None if extent is None else jittered_extent(
+            extent, extent_tolerance_mm(content), spacing_zyx[0], len(reference), keys, rng)
+        draws.append(dice(volume(moved, ends).mask, reference))
     row["dice"]["3D jit"] = statistics.fmean(draws) if draws else float("nan")
     row["seconds"]["3D jit"] = (time.perf_counter() - started) / max(1, jitter_draws)
 
@@ -124,10 +135,12 @@ def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> d
         if correction is not None:
             index, boxes = correction
             try:
-                mask = timed(label, lambda draft=mask, at=index, boxes=boxes, keys=anchors: (
-                    correct_with_engine(engine, hu, spacing_zyx, draft, at, boxes,
-                                        window=window, modality="CT", options=options,
-                                        anchors=keys))).mask
+                corrected = timed(label, lambda draft=mask, at=index, boxes=boxes, keys=anchors,
+                                  ends=extent: correct_with_engine(
+                                      engine, hu, spacing_zyx, draft, at, boxes, window=window,
+                                      modality="CT", options=options, anchors=keys,
+                                      extent=ends))
+                mask, extent = corrected.mask, corrected.extent
             except ValueError:  # the box found nothing there: the clinician would move on
                 pass
             anchors = sorted({*anchors, index})

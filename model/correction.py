@@ -12,7 +12,13 @@ run changes; the rest of the draft stays:
   placed there is a stronger anchor than a walk from elsewhere;
 - where the walk finds the structure's end (a stop rule fires) before it meets the draft,
   the draft's contiguous slices beyond that end are the overrun the user is correcting and
-  are cleared, up to the next anchor (``clear_past_end``, the default).
+  are cleared, up to the next anchor (``clear_past_end``, the default);
+- with a marked ``extent`` (the structure's first and last slice, ``extent: required``
+  protocols), a walk never crosses its ends. The clinician's correction wins over the marked
+  extent, though: a correction on a slice outside it is accepted and moves that end out to
+  the corrected slice (``Correction.extent``), so its walk fills the gap back towards the
+  draft but does not run on beyond the slice the clinician boxed; a further correction
+  further out extends it again. The job stores the new extent with the version.
 
 Measured on the abdominal reference CT (``bench/propagation_accuracy.py``): see the bench's
 +1 / +2 columns, which apply one and two such corrections on the slice of largest error.
@@ -62,6 +68,8 @@ class Correction:
     first, last: the slices that were re-segmented or cleared, inclusive.
     per_slice_iou: predicted IoU of every re-segmented slice that kept a mask.
     stop_reasons: why each walk ended, keyed 'up' / 'down'.
+    extent: the marked (first, last) slices after the correction (the given extent moved out
+        to a corrected slice outside it), None when none was given.
     """
 
     mask: np.ndarray
@@ -70,6 +78,7 @@ class Correction:
     per_slice_iou: dict[int, float]
     stop_reasons: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    extent: tuple[int, int] | None = None
 
     @property
     def changed_slices(self) -> list[int]:
@@ -114,6 +123,7 @@ def correct(
     clear_past_end: bool = True,
     reach: int | None = REACH,
     walk_empty: bool | None = None,
+    extent: tuple[int, int] | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> Correction:
@@ -122,7 +132,9 @@ def correct(
     `anchors`: the draft's own prompted key slices. `reach`: at most this many slices the
     draft covers are re-segmented (or cleared) in each direction (None: until it agrees).
     `walk_empty`: whether a walk goes on into slices the draft left empty (None: only when
-    the draft is empty on the corrected slice, i.e. the user boxed what the draft missed)."""
+    the draft is empty on the corrected slice, i.e. the user boxed what the draft missed).
+    `extent`: the marked (first, last) slices; walks stay within it, moved out to
+    `slice_index` when the correction lies outside it (see the module's docstring)."""
     started = time.perf_counter()
     draft = np.asarray(draft).astype(bool)
     check_correction_prompt(draft.shape, slice_index, boxes, points)
@@ -144,6 +156,8 @@ def correct(
     stepper.anchor(mask[key], key)
     lowest, highest = key, key
     others = sorted({int(a) for a in anchors} - {key})
+    if extent is not None:
+        extent = (min(int(extent[0]), key), max(int(extent[1]), key))
     done = 0
 
     for step, label in ((-1, "down"), (+1, "up")):
@@ -152,6 +166,10 @@ def correct(
             -1 if step < 0 else num_slices)
         previous, index, replaced = mask[key], key + step, 0
         reason = "reached the next key slice" if ahead else "reached the end of the volume"
+        if extent is not None:
+            end = extent[0] - 1 if step < 0 else extent[1] + 1
+            if (bound - end) * step > 0:
+                bound, reason = end, "reached the marked end of the structure"
         while index != bound:
             if cancelled is not None and cancelled():
                 raise SegmentationCancelled("the correction was cancelled")
@@ -198,6 +216,7 @@ def correct(
     return Correction(
         mask=mask.astype(np.uint8), first=lowest, last=highest, per_slice_iou=kept,
         stop_reasons=stop_reasons, timings={"total": time.perf_counter() - started},
+        extent=extent,
     )
 
 
@@ -213,6 +232,7 @@ def correct_with_engine(
     modality: str = "CT",
     options: SegmentOptions | None = None,
     anchors: Sequence[int] = (),
+    extent: tuple[int, int] | None = None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> Correction:
@@ -236,6 +256,6 @@ def correct_with_engine(
 
     result = correct(predict, draft, spacing_zyx, slice_index, boxes, points,
                      options or SegmentOptions(), intensities=normalised, anchors=anchors,
-                     progress=progress, cancelled=cancelled)
+                     extent=extent, progress=progress, cancelled=cancelled)
     result.timings.update(clock)
     return result

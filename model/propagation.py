@@ -28,6 +28,16 @@ keeping what grew from every prompt, one box per part of the previous mask (one 
 parts of a vessel covers the fat between them, and the model segments that), and letting a run
 walk on into the gap where its neighbour stopped early: 0.783 (pancreas 0.58, portal and splenic
 veins 0.06 -> 0.61, liver 0.93). With one box on one slice those changes alone leave 0.689.
+
+With the structure's first and last slice marked (``SegmentOptions.extent``, the ``extent:
+required`` protocols) no run goes past them. Measured the same way on the two adrenals,
+2026-12-07, end slices on the reference's: three key slices with a box per part, 3D Dice right
+0.384 -> 0.543, left 0.582 -> 0.692 (the runs had walked on past the glands' ends); one box on
+the largest slice, right 0.501 -> 0.501 (its runs stop short of the ends), left 0.516 -> 0.595.
+Walking on to a marked end where a stop rule (predicted IoU, intensity) fired before it, as if
+the end slice vouched for the structure's presence, was measured and dropped: right, one box,
+0.501 -> 0.456 (what the model finds past a stop is mostly not the gland); no change with three
+key slices. So a run stops at the marked end or earlier, never later.
 """
 
 from __future__ import annotations
@@ -70,8 +80,10 @@ class Run:
         return range(self.key + self.step, self.last + self.step, self.step)
 
 
-def plan_runs(key_slices: Sequence[int], num_slices: int, max_distance: int | None) -> list[Run]:
-    """Runs outward from each key slice, each stopping half-way to its neighbour."""
+def plan_runs(key_slices: Sequence[int], num_slices: int, max_distance: int | None,
+              extent: tuple[int, int] | None = None) -> list[Run]:
+    """Runs outward from each key slice, each stopping half-way to its neighbour, and never
+    past the marked `extent` (first, last) of the structure."""
     keys = sorted(set(key_slices))
     runs = []
     for position, key in enumerate(keys):
@@ -80,6 +92,9 @@ def plan_runs(key_slices: Sequence[int], num_slices: int, max_distance: int | No
         if max_distance is not None:
             lower_end = max(lower_end, key - max_distance)
             upper_end = min(upper_end, key + max_distance)
+        if extent is not None:
+            lower_end = max(lower_end, int(extent[0]))
+            upper_end = min(upper_end, int(extent[1]))
         if lower_end < key:
             runs.append(Run(key, -1, lower_end))
         if upper_end > key:
@@ -203,16 +218,26 @@ class Stepper:
         return found, min(ious), None
 
 
-def validate_prompts(prompts: Sequence[SlicePrompt], num_slices: int) -> dict[int, list[Box]]:
-    """Prompts grouped by slice; raises ValueError for a slice outside the volume."""
+def validate_prompts(prompts: Sequence[SlicePrompt], num_slices: int,
+                     extent: tuple[int, int] | None = None) -> dict[int, list[Box]]:
+    """Prompts grouped by slice; raises ValueError for a slice outside the volume, an
+    `extent` end outside it, or a prompt outside the extent."""
     if not prompts:
         raise ValueError("at least one (slice, box) prompt is needed")
+    if extent is not None:
+        first, last = (int(v) for v in extent)
+        if not 0 <= first <= last < num_slices:
+            raise ValueError(f"the extent {first}..{last} must lie within the volume's slices "
+                             f"0..{num_slices - 1}, first <= last")
     grouped: dict[int, list[Box]] = {}
     for slice_index, box in prompts:
         if not 0 <= int(slice_index) < num_slices:
             raise ValueError(
                 f"slice {slice_index} is out of range: the volume has slices 0..{num_slices - 1}"
             )
+        if extent is not None and not extent[0] <= int(slice_index) <= extent[1]:
+            raise ValueError(f"the prompt on slice {slice_index} lies outside the marked "
+                             f"extent {extent[0]}..{extent[1]}")
         grouped.setdefault(int(slice_index), []).append(tuple(float(v) for v in box))
     return grouped
 
@@ -233,7 +258,7 @@ def propagate(
     intensity stop of ``options.intensity_sigmas``."""
     started = time.perf_counter()
     num_slices, rows, cols = shape_zyx
-    grouped = validate_prompts(prompts, num_slices)
+    grouped = validate_prompts(prompts, num_slices, options.extent)
     mask = np.zeros(shape_zyx, bool)
     per_slice_iou: dict[int, float] = {}
     stop_reasons: dict[str, str] = {}
@@ -283,7 +308,7 @@ def propagate(
             report(remaining)
         return stopped
 
-    runs = plan_runs(list(grouped), num_slices, options.max_distance)
+    runs = plan_runs(list(grouped), num_slices, options.max_distance, options.extent)
     stopped_at = {run: walk(run, mask[run.key], counted=True) for run in runs}
     # Between two key slices each run stops half-way; where one stopped early, the other
     # (which reached the half-way slice) walks on into the gap from where it ended.

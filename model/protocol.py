@@ -9,7 +9,7 @@ corrective prompts).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,9 +19,12 @@ from model.engines.base import Box, SegmentOptions, SlicePrompt
 from model.postprocess import bounding_box
 
 
-def segment_options(content: Mapping[str, Any], slice_mm: float) -> SegmentOptions:
+def segment_options(content: Mapping[str, Any], slice_mm: float,
+                    extent: tuple[int, int] | None = None) -> SegmentOptions:
     """The engine's options from the entry: 2D entries stay on the prompted slice; a 3D
-    entry's ``max_extent_mm`` bounds how far propagation runs from the key slice."""
+    entry's ``max_extent_mm`` bounds how far propagation runs from the key slice; `extent`,
+    the structure's first and last slice as the user marked them (``extent: required``),
+    bounds it too."""
     post = content.get("postprocessing", {})
     max_extent = content.get("propagation", {}).get("max_extent_mm")
     if content.get("dimensions", 3) == 2:
@@ -32,6 +35,7 @@ def segment_options(content: Mapping[str, Any], slice_mm: float) -> SegmentOptio
         max_distance = None
     return SegmentOptions(
         max_distance=max_distance,
+        extent=None if extent is None or max_distance == 0 else (int(extent[0]), int(extent[1])),
         largest_component=post.get("largest_component", False),
         fill_holes=post.get("fill_holes", False),
     )
@@ -130,6 +134,48 @@ def standard_prompts(content: Mapping[str, Any], reference: np.ndarray) -> list[
                  else [reference_box(reference[index])])
         prompts += [(index, box) for box in boxes]
     return prompts[:int(interaction.get("count", len(prompts)))]
+
+
+def asks_extent(content: Mapping[str, Any]) -> bool:
+    """Whether the entry's template asks for the structure's first and last slice
+    (``interaction.extent: required``, the "3D box" of a box plus the two end slices)."""
+    return content.get("interaction", {}).get("extent") == "required"
+
+
+def extent_tolerance_mm(content: Mapping[str, Any]) -> float:
+    """How far (mm) a marked end slice may lie from the structure's true end."""
+    return float(content.get("interaction", {}).get("extent_tolerance_mm", 0.0) or 0.0)
+
+
+def reference_extent(reference: np.ndarray) -> tuple[int, int]:
+    """The first and last slice a (slices, rows, cols) mask covers."""
+    present = np.flatnonzero(reference.reshape(len(reference), -1).any(axis=1))
+    if not present.size:
+        raise ValueError("the reference mask is empty")
+    return int(present[0]), int(present[-1])
+
+
+def standard_extent(content: Mapping[str, Any], reference: np.ndarray) -> tuple[int, int] | None:
+    """The end slices the entry asks for, placed exactly on the reference (its first and last
+    slice), or None when the template does not ask for them. Together with
+    ``standard_prompts`` this is the whole standard prompt."""
+    return reference_extent(reference) if asks_extent(content) else None
+
+
+def jittered_extent(extent: tuple[int, int], tolerance_mm: float, slice_mm: float,
+                    num_slices: int, keys: Sequence[int], rng: np.random.Generator
+                    ) -> tuple[int, int]:
+    """`extent` with each end moved independently by up to `tolerance_mm` (uniform, rounded to
+    a slice), as a clinician scrolling for the structure's ends within the entry's tolerance
+    would mark them; kept inside the volume and around the prompted `keys` (the viewer and
+    the API refuse an end that is not)."""
+    reach = tolerance_mm / slice_mm
+    first = int(round(extent[0] + rng.uniform(-reach, reach)))
+    last = int(round(extent[1] + rng.uniform(-reach, reach)))
+    low, high = (min(keys), max(keys)) if keys else (first, last)
+    first = int(np.clip(first, 0, low))
+    last = int(np.clip(last, high, num_slices - 1))
+    return first, last
 
 
 def worst_slice(predicted: np.ndarray, reference: np.ndarray,

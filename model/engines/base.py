@@ -75,6 +75,9 @@ class SegmentOptions:
         IoU is below this (that slice is not kept).
     min_area_mm2: a mask smaller than this counts as vanished and stops propagation.
     max_distance: at most this many slices from a key slice (None: no limit).
+    extent: (first, last), the structure's first and last slice as the user marked them
+        (inclusive; the ``extent: required`` protocols): propagation never runs past them and
+        nothing outside them is kept (None: no marked extent).
     largest_component: keep only the largest 3D connected component.
     fill_holes: fill holes in each slice's mask.
     """
@@ -87,6 +90,7 @@ class SegmentOptions:
     min_iou: float = 0.6
     min_area_mm2: float = 5.0
     max_distance: int | None = None
+    extent: tuple[int, int] | None = None
     largest_component: bool = False
     fill_holes: bool = False
 
@@ -103,6 +107,8 @@ class SegmentOptions:
             raise ValueError("min_area_mm2 must not be negative")
         if self.max_distance is not None and self.max_distance < 0:
             raise ValueError("max_distance must not be negative")
+        if self.extent is not None and not 0 <= self.extent[0] <= self.extent[1]:
+            raise ValueError("extent must be (first, last) slices with 0 <= first <= last")
 
 
 @dataclass

@@ -186,7 +186,7 @@ class MedSAM2Engine(Engine):
         started = time.perf_counter()
         volume = checked_volume(volume_zyx, spacing_zyx)
         options = options or SegmentOptions()
-        grouped = validate_prompts(prompts, volume.shape[0])
+        grouped = validate_prompts(prompts, volume.shape[0], options.extent)
         for slice_index, boxes in grouped.items():
             if len(boxes) > 1:
                 raise PromptError(f"MedSAM-2 takes one box per slice; slice {slice_index} "
@@ -232,7 +232,9 @@ class MedSAM2Engine(Engine):
         per_slice_iou: dict[int, float] = {}
         for index in range(num_slices):
             chosen = _nearer_pass(index, keys, logits_by_pass)
-            if chosen is None:
+            outside = options.extent is not None and not (
+                options.extent[0] <= index <= options.extent[1])
+            if chosen is None or outside:  # nothing is kept past a marked end slice
                 continue
             mask[index] = logits_by_pass[chosen][index] > 0
             per_slice_iou[index] = iou_by_pass[chosen][index]

@@ -170,3 +170,35 @@ def test_reshaping_a_drawn_slice_does_not_walk_past_the_drafts_end():
     filled = correct(Oracle(truth), draft, SPACING, 21, [key_box(truth, 21)], None, OPTIONS,
                      anchors=[15])
     np.testing.assert_array_equal(filled.mask[20:].astype(bool), truth[20:])
+
+
+def test_a_walk_stays_within_the_marked_extent():
+    """A correction inside the marked first..last slices fills the draft's gap up to the
+    marked end and no further, though the structure goes on."""
+    truth = ellipsoid()  # slices 7..23
+    draft = truth.copy()
+    draft[17:] = False
+    predictor = Oracle(truth)
+    result = correct(predictor, draft, SPACING, 18, [key_box(truth, 18)], None, OPTIONS,
+                     anchors=[15], extent=(9, 20))
+    assert not result.mask[21:].any() and max(predictor.calls) == 20
+    np.testing.assert_array_equal(result.mask[17:21].astype(bool), truth[17:21])
+    assert result.stop_reasons["up"] == "reached the marked end of the structure"
+    assert result.extent == (9, 20)
+
+
+def test_a_correction_outside_the_marked_extent_wins_and_moves_that_end_out_to_it():
+    truth = ellipsoid()  # slices 7..23
+    draft = truth.copy()
+    draft[21:] = False  # the draft ends at the marked last slice 20
+    predictor = Oracle(truth)
+    result = correct(predictor, draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
+                     anchors=[15], extent=(9, 20))
+    assert result.extent == (9, 22)
+    np.testing.assert_array_equal(result.mask[21:23].astype(bool), truth[21:23])
+    assert not result.mask[23:].any() and 23 not in predictor.calls
+    assert "agrees with the draft at slice 20" in result.stop_reasons["down"]
+    # Without an extent the same correction walks on to the structure's end.
+    free = correct(Oracle(truth), draft, SPACING, 22, [key_box(truth, 22)], None, OPTIONS,
+                   anchors=[15])
+    assert free.extent is None and free.mask[23].any()

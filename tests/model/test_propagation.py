@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.engines.base import Prediction, SegmentationCancelled, SegmentOptions
-from model.propagation import grow_box, plan_runs, propagate
+from model.propagation import Run, grow_box, plan_runs, propagate
 
 SPACING = (2.0, 0.5, 0.5)  # slice, row, col mm
 
@@ -240,3 +240,41 @@ def test_largest_component_keeps_what_grew_from_every_prompt():
                        [(6, key_box(truth, 6)), (22, key_box(truth, 22))],
                        SegmentOptions(min_area_mm2=0.0, largest_component=True))
     np.testing.assert_array_equal(result.mask.astype(bool), truth)
+
+
+def overrunning_tube(shape=(30, 64, 64)) -> np.ndarray:
+    """A tube over slices 5..24 standing in for what the model sees: the structure itself
+    covers only 10..19, the rest is tissue beside it that the model would walk on into."""
+    truth = np.zeros(shape, bool)
+    truth[5:25, 24:40, 24:40] = True
+    return truth
+
+
+def test_propagation_never_runs_past_the_marked_first_and_last_slice():
+    seen = overrunning_tube()
+    predictor = OraclePredictor(seen)
+    result = propagate(predictor, seen.shape, SPACING, [(15, key_box(seen, 15))],
+                       SegmentOptions(min_area_mm2=0.0, extent=(10, 19)))
+    covered = np.flatnonzero(result.mask.any(axis=(1, 2)))
+    assert (covered[0], covered[-1]) == (10, 19)
+    assert all(10 <= index <= 19 for index, _ in predictor.calls)
+    assert result.stop_reasons == {"15:down": "reached the end of its range",
+                                   "15:up": "reached the end of its range"}
+
+
+def test_the_extent_bounds_runs_from_every_key_slice_and_the_gap_walk():
+    assert plan_runs([12, 16], 30, None, extent=(10, 19)) == [
+        Run(12, -1, 10), Run(12, +1, 14), Run(16, -1, 15), Run(16, +1, 19)]
+    assert plan_runs([10], 30, 3, extent=(10, 19)) == [Run(10, +1, 13)]
+
+
+def test_a_prompt_outside_the_marked_extent_or_an_extent_outside_the_volume_is_refused():
+    seen = overrunning_tube()
+    with pytest.raises(ValueError, match="outside the marked extent 10..19"):
+        propagate(OraclePredictor(seen), seen.shape, SPACING, [(22, key_box(seen, 22))],
+                  SegmentOptions(extent=(10, 19)))
+    with pytest.raises(ValueError, match="within the volume's slices 0..29"):
+        propagate(OraclePredictor(seen), seen.shape, SPACING, [(15, key_box(seen, 15))],
+                  SegmentOptions(extent=(10, 30)))
+    with pytest.raises(ValueError, match="first <= last"):
+        SegmentOptions(extent=(12, 11))

@@ -4,10 +4,14 @@ import numpy as np
 import pytest
 
 from model.protocol import (
+    asks_extent,
+    extent_tolerance_mm,
     jittered,
+    jittered_extent,
     key_slice,
     reference_box,
     segment_options,
+    standard_extent,
     standard_prompts,
     worst_slice,
 )
@@ -67,3 +71,32 @@ def test_options_follow_the_entry():
     assert options.max_distance == 10 and options.fill_holes and not options.largest_component
     assert segment_options({**CONTENT, "dimensions": 2}, 3.0).max_distance == 0
     assert segment_options({"dimensions": 3}, 3.0).max_distance is None
+
+
+EXTENT_CONTENT = {**CONTENT, "interaction": {"tool": "box", "extent": "required",
+                                             "extent_tolerance_mm": 3}}
+
+
+def test_the_standard_prompt_of_an_extent_protocol_includes_the_first_and_last_slice():
+    assert standard_extent(EXTENT_CONTENT, blob()) == (1, 3)
+    assert standard_extent(CONTENT, blob()) is None
+    assert asks_extent(EXTENT_CONTENT) and not asks_extent(CONTENT)
+    assert extent_tolerance_mm(EXTENT_CONTENT) == 3.0
+    options = segment_options(EXTENT_CONTENT, 2.0, (1, 3))
+    assert options.extent == (1, 3) and options.max_distance == 15
+    assert segment_options(EXTENT_CONTENT, 2.0).extent is None
+
+
+def test_end_slice_jitter_is_seeded_within_the_tolerance_and_keeps_the_key_slices_inside():
+    draws = [jittered_extent((10, 20), 3.0, 1.0, 30, [12, 18], np.random.default_rng(seed))
+             for seed in range(200)]
+    assert all(7 <= first <= 12 and 18 <= last <= 23 for first, last in draws)
+    assert {first for first, _ in draws} == {7, 8, 9, 10, 11, 12}
+    assert len({last for _, last in draws}) > 3
+    rng_a, rng_b = np.random.default_rng(4), np.random.default_rng(4)
+    assert jittered_extent((10, 20), 3, 1, 30, [15], rng_a) == jittered_extent(
+        (10, 20), 3, 1, 30, [15], rng_b)
+    # Kept inside the volume; a tolerance under half a slice leaves the ends where they are.
+    assert all(0 <= first and last <= 21 for first, last in (
+        jittered_extent((1, 20), 6.0, 1.0, 22, [5], np.random.default_rng(s)) for s in range(50)))
+    assert jittered_extent((10, 20), 1.0, 3.0, 30, [15], np.random.default_rng(0)) == (10, 20)
