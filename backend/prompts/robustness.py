@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.postprocess import dice
-from model.protocol import MULTI_SLICE_RULES, segment_options, standard_prompts
+from model.protocol import (
+    MULTI_SLICE_RULES,
+    asks_extent,
+    extent_tolerance_mm,
+    jittered_extent,
+    segment_options,
+    standard_extent,
+    standard_prompts,
+)
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
 
@@ -83,6 +91,7 @@ class ReferenceCase:
     box: Box
     truth: np.ndarray | None = None  # optional reference mask, same shape as the result
     more_prompts: tuple[tuple[int, Box], ...] = ()  # further (slice, box) of the protocol
+    extent: tuple[int, int] | None = None  # the marked first and last slice (extent: required)
 
     @property
     def prompts(self) -> list[tuple[int, Box]]:
@@ -90,16 +99,23 @@ class ReferenceCase:
 
     def following(self, content: dict) -> ReferenceCase:
         """This case with the prompt the entry's protocol asks for, placed on its reference
-        mask (several slices, a box per part: ``model.protocol.standard_prompts``); itself
-        when it has no reference mask or the protocol asks for one box (the case's own box is
-        the expert's placement)."""
+        mask (several slices, a box per part: ``model.protocol.standard_prompts``; the
+        reference's first and last slice where it asks for the extent: ``standard_extent``);
+        itself when it has no reference mask or the protocol asks for one box and no extent
+        (the case's own box is the expert's placement)."""
         interaction = content.get("interaction", {})
         several = (interaction.get("slice") in MULTI_SLICE_RULES
                    or interaction.get("boxes_per_part"))
-        if self.truth is None or not several:
+        if self.truth is None or not (several or asks_extent(content)):
             return self
-        (index, box), *more = standard_prompts(content, np.asarray(self.truth, bool))
-        return dataclasses.replace(self, slice_index=index, box=box, more_prompts=tuple(more))
+        truth = np.asarray(self.truth, bool)
+        extent = standard_extent(content, truth)
+        if not several:  # the expert's own key slice lies within the ends marked
+            return dataclasses.replace(self, extent=(min(extent[0], self.slice_index),
+                                                     max(extent[1], self.slice_index)))
+        (index, box), *more = standard_prompts(content, truth)
+        return dataclasses.replace(self, slice_index=index, box=box, more_prompts=tuple(more),
+                                   extent=extent)
 
     @property
     def shape_yx(self) -> tuple[int, int]:
@@ -143,14 +159,17 @@ Prompts = Sequence[tuple[int, Box]]
 def volume_segmenter(engine, case: ReferenceCase, window, modality: str, options=None):
     """Adapt an engine's ``segment_volume`` to "prompts in, mask out" for one case."""
 
-    def segment(prompts: Prompts) -> np.ndarray:
+    def segment(prompts: Prompts, extent: tuple[int, int] | None = None) -> np.ndarray:
+        chosen = options  # an extent comes with the entry's options
+        if extent is not None and options is not None:
+            chosen = dataclasses.replace(options, extent=extent)
         result = engine.segment_volume(
             case.image,
             case.spacing_zyx,
             prompts=[(index, tuple(float(v) for v in box)) for index, box in prompts],
             window=window,
             modality=modality,
-            options=options,
+            options=chosen,
         )
         return np.asarray(getattr(result, "mask", result)) > 0
 
@@ -178,7 +197,9 @@ def robustness_score(
     """Run the engine on each case, then ``samples`` times with every box perturbed; pool the
     Dice of every perturbed run against its case's unperturbed run. With the entry's
     ``content``, a case with a reference mask is prompted as the entry's protocol asks (its
-    slices and boxes per part) and propagated with the entry's options."""
+    slices and boxes per part, its first and last slice) and propagated with the entry's
+    options; with ``extent: required`` each perturbed run also moves each end slice within
+    ``extent_tolerance_mm`` (``model.protocol.jittered_extent``)."""
     if not cases:
         raise ValueError("robustness needs at least one reference case")
     if samples < 1:
@@ -189,17 +210,22 @@ def robustness_score(
         options = None
         if content is not None:
             case = case.following(content)
-            options = segment_options(content, case.spacing_zyx[0])
+            options = segment_options(content, case.spacing_zyx[0], case.extent)
         segment = volume_segmenter(engine, case, window, modality, options)
-        baseline = segment(case.prompts)
+        baseline = segment(case.prompts, case.extent)
         if case.truth is not None:
             stability.accuracy.append(dice(baseline, case.truth))
         spacing_yx = (case.spacing_zyx[1], case.spacing_zyx[2])
+        keys = sorted({index for index, _ in case.prompts})
         for _ in range(samples):
             moved = perturb_boxes([b for _, b in case.prompts], tolerance, spacing_yx,
                                   case.shape_yx, rng)
             prompts = [(index, box) for (index, _), box in zip(case.prompts, moved, strict=True)]
-            stability.dices.append(dice(segment(prompts), baseline))
+            ends = None
+            if case.extent is not None:  # each end slice moved within its own tolerance
+                ends = jittered_extent(case.extent, extent_tolerance_mm(content or {}),
+                                       case.spacing_zyx[0], case.image.shape[0], keys, rng)
+            stability.dices.append(dice(segment(prompts, ends), baseline))
     return stability
 
 

@@ -123,7 +123,8 @@ def _semantic_problems(doc: dict) -> list[tuple[str, str]]:
 
 
 def _count_problems(interaction: dict, dimensions: int) -> list[tuple[str, str]]:
-    """count_min, boxes_per_part and a rule naming several slices must fit together."""
+    """count_min, boxes_per_part, the extent and a rule naming several slices must fit
+    together."""
     found = []
     count, fewest = interaction["count"], interaction.get("count_min", interaction["count"])
     slices = named_slices(interaction)
@@ -131,6 +132,16 @@ def _count_problems(interaction: dict, dimensions: int) -> list[tuple[str, str]]
         found.append(("interaction.count_min", "must not exceed count"))
     if interaction.get("boxes_per_part") and interaction["tool"] != "box":
         found.append(("interaction.boxes_per_part", "needs tool: box"))
+    if interaction.get("extent") == "required":
+        if dimensions != 3:
+            found.append(("interaction.extent", "marking the first and last slice needs a volume"))
+        if interaction["tool"] != "box":
+            found.append(("interaction.extent", "needs tool: box"))
+        if "extent_tolerance_mm" not in interaction:
+            found.append(("interaction.extent_tolerance_mm",
+                          "extent: required needs the end slices' placement tolerance"))
+    elif "extent_tolerance_mm" in interaction:
+        found.append(("interaction.extent_tolerance_mm", "only with extent: required"))
     if slices > 1:
         if dimensions != 3:
             found.append(("interaction.slice", "a rule naming several slices needs a volume"))

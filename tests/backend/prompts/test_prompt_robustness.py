@@ -5,7 +5,7 @@ import pydicom
 import pytest
 from scipy import ndimage
 
-from model.engines.base import Prediction
+from model.engines.base import Prediction, SegmentOptions
 from prompts.robustness import (
     ReferenceCase,
     Tolerance,
@@ -167,3 +167,46 @@ def test_the_score_follows_a_protocol_of_several_key_slices_and_a_box_per_part()
     assert sorted({index for index, _ in first}) == [3, 5, 8]  # largest, a quarter in each way
     assert len(first) == 6  # a box around each of the two parts on each slice
     assert stability.accuracy[0] > 0.95 and len(stability.dices) == 3
+
+
+def test_the_score_of_an_extent_protocol_marks_the_ends_and_moves_them_within_their_tolerance():
+    from model.propagation import propagate
+
+    truth = np.zeros((20, 40, 40), bool)
+    truth[5:15, 10:30, 10:30] = True
+    image = np.where(truth, 1000.0, -1000.0)
+    image[:, 10:30, 10:30] = 1000.0  # the model would walk on past the structure's ends
+    ends = []
+
+    class Engine:
+        def segment_volume(self, volume, spacing, prompts, window, modality, options=None):
+            options = options or SegmentOptions()
+            ends.append(options.extent)
+
+            def predict(index, box):
+                x0, y0, x1, y1 = (int(round(v)) for v in box)
+                mask = np.zeros(volume.shape[1:], bool)
+                mask[y0:y1 + 1, x0:x1 + 1] = volume[index, y0:y1 + 1, x0:x1 + 1] > 0
+                return Prediction(mask=mask, iou=0.9)
+
+            return propagate(predict, volume.shape, spacing, prompts, options)
+
+    content = {"interaction": {"tool": "box", "count": 1, "slice": "largest_cross_section",
+                               "extent": "required", "extent_tolerance_mm": 6,
+                               "tolerance": {"value": 1, "unit": "px"}},
+               "postprocessing": {}, "propagation": {}}
+    case = ReferenceCase("a tube", image, (3.0, 1.0, 1.0), 9, (10, 10, 29, 29), truth)
+    stability = robustness_score(Engine(), [case], Tolerance(1, "px"), samples=12,
+                                 content=content, seed=5)
+    assert ends[0] == (5, 14)  # the unperturbed run: the reference's first and last slice
+    assert stability.accuracy == [1.0]
+    moved = ends[1:]
+    assert all(3 <= first <= 7 and 12 <= last <= 16 for first, last in moved)  # +-2 slices
+    assert len(set(moved)) > 3 and min(stability.dices) < 1.0
+    ends_before, ends[:] = list(ends), []  # the same seed moves them the same way
+    robustness_score(Engine(), [case], Tolerance(1, "px"), samples=12, content=content, seed=5)
+    assert ends == ends_before
+    # Without the entry's protocol (no content) the case is run as given, no extent.
+    ends[:] = []
+    robustness_score(Engine(), [case], Tolerance(1, "px"), samples=1)
+    assert ends == [None, None]

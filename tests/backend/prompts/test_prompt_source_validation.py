@@ -138,3 +138,25 @@ def test_it_refuses_counts_that_do_not_fit_the_slice_rule(entry):
     assert validate_entry(entry, "x.yaml") == []
     entry["interaction"].update(boxes_per_part=False)  # one box on each of three: exactly 3
     assert "interaction.count" in fields(validate_entry(entry, "x.yaml"))
+
+
+def test_it_takes_a_box_plus_the_first_and_last_slice_with_its_tolerance(entry):
+    entry["interaction"].update(extent="required", extent_tolerance_mm=3)
+    assert validate_entry(entry, "x.yaml") == []
+
+
+def test_it_refuses_an_extent_without_its_tolerance_or_a_tolerance_without_it(entry):
+    entry["interaction"].update(extent="required")
+    problems = validate_entry(entry, "x.yaml")
+    assert fields(problems) == {"interaction.extent_tolerance_mm"}
+    assert "placement tolerance" in problems[0].message
+    del entry["interaction"]["extent"]
+    entry["interaction"].update(extent_tolerance_mm=3)
+    assert fields(validate_entry(entry, "x.yaml")) == {"interaction.extent_tolerance_mm"}
+
+
+def test_it_refuses_an_extent_on_a_2d_entry_or_with_clicks_or_an_unknown_value(entry):
+    entry["interaction"].update(extent="required", extent_tolerance_mm=3, tool="click")
+    assert "interaction.extent" in fields(validate_entry(entry, "x.yaml"))
+    entry["interaction"].update(tool="box", extent="optional")
+    assert fields(validate_entry(entry, "x.yaml")) == {"interaction.extent"}
