@@ -39,6 +39,10 @@ class AlreadyConfirmed(Conflict):
     """Another result of the same series and structure is confirmed."""
 
 
+class AgreementPending(Conflict):
+    """The result's prompt-agreement check has not been recorded yet."""
+
+
 def _check_annotator(actor, result: Result) -> None:
     if not actor.has_role(Role.ANNOTATOR):
         raise PermissionDenied("Only annotators edit, confirm or reject results.")
@@ -206,6 +210,15 @@ def _supersede(old: Result, new: Result, actor, reason: str) -> None:
     )
 
 
+def _check_agreement_known(result: Result) -> None:
+    """No confirmation before the prompt-agreement check is recorded (its flag may ask for a
+    careful review); rejecting needs no such wait."""
+    if Result.objects.filter(pk=result.pk, agreement_pending=True).exists():
+        raise AgreementPending({"agreement": [
+            "The prompt-agreement check of this result is still running; confirm once its "
+            "outcome is shown (normally within seconds)."]})
+
+
 def _decide(actor, result: Result, version_number: int, password: str, state: str,
             meaning: Meaning, reason: str, supersedes: int | None = None) -> Result:
     _check_annotator(actor, result)
@@ -216,10 +229,13 @@ def _decide(actor, result: Result, version_number: int, password: str, state: st
         # A stale result can still be rejected: that is how it is disposed of.
         latest = _open_result(result, version_number, actor, allow_stale=not confirming)
         if confirming:
+            _check_agreement_known(result)
             _check_supersedes(result, supersedes, reason)
 
     def apply(signature) -> None:
         current = _open_result(result, version_number, actor, allow_stale=not confirming)
+        if confirming:
+            _check_agreement_known(result)
         if confirming and (old := _check_supersedes(result, supersedes, reason, lock=True)):
             _supersede(old, result, actor, reason)
         _transition(Result.objects.get(pk=result.pk), state, actor, current.number, reason)

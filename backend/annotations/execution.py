@@ -1,6 +1,7 @@
 """Running a claimed job on a worker: load the series, run the engine with progress and
 cancellation, check the result against the entry's plausibility ranges and prompt-agreement
 threshold, and store it with its provenance."""
+import dataclasses
 import logging
 import time
 
@@ -11,12 +12,9 @@ from audit.trail import record_event
 from model.engines.base import SegmentationCancelled
 from model.protocol import segment_options, window_tuple
 
+from . import agreement as agreement_check
 from . import masks
-from .flags import (
-    agreement_on_key_slice,
-    plausibility_flags,
-    prompt_slice_flag,
-)
+from .flags import plausibility_flags, prompt_slice_flag
 from .models import Job, JobStatus, MaskVersion, Result, ResultState
 from .models.results import UNCONFIRMED
 from .provenance import code_version
@@ -107,6 +105,12 @@ class Inputs:
         }
 
 
+def job_extent(job: Job) -> tuple[int, int] | None:
+    """The first and last slice the user marked with the job (``extent: required``)."""
+    extent = job.geometry.get("extent")
+    return None if not extent else (int(extent["first"]), int(extent["last"]))
+
+
 def run(job: Job, engine_loader, volume_loader) -> Result | None:
     """Run a claimed job; return its result, or None when it was cancelled or taken over."""
     inputs = Inputs(job, engine_loader, volume_loader)
@@ -114,9 +118,12 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     volume, spacing_zyx, engine, options = (inputs.volume, inputs.spacing_zyx, inputs.engine,
                                             inputs.options)
     made_on = inputs.made_on
-    prompts = [(p["slice"], tuple(p["box"])) for p in job.geometry["prompts"] if "box" in p]
+    prompts = agreement_check.box_prompts(job.geometry)
     if not prompts:
         raise PermanentJobError("This engine segments from boxes; the job has none.")
+    extent = job_extent(job)
+    if extent is not None:  # the marked first and last slice bound the propagation
+        options = dataclasses.replace(options, extent=extent)
     progress, cancelled = inputs.progress, inputs.cancelled
 
     try:
@@ -137,22 +144,13 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
     stats = masks.stats(mask, spacing_zyx)
     flags = plausibility_flags(content, stats, mask, spacing_zyx)
     flags += prompt_slice_flag(content, mask, prompts, spacing_zyx)
-    checked = time.monotonic()
-    agreement = agreement_on_key_slice(engine, volume.voxels, content, prompts, mask,
-                                       spacing_zyx)
-    stages["agreement"] = time.monotonic() - checked
-    if agreement is not None and agreement.flagged:
-        flags.append({
-            "code": "low_agreement",
-            "message": f"Re-running with the box moved within the protocol's tolerance agrees "
-            f"only {agreement.mean:.2f} (Dice) with this result; review it carefully.",
-        })
     provenance = {
         **inputs.engine_provenance(job),
         "parameters": {
             "window": inputs.window,
             "options": vars(options),
             "prompts": job.geometry["prompts"],
+            "extent": job.geometry.get("extent"),
         },
         "stop_reasons": outcome.stop_reasons,
         "timings": {k: round(v, 3) for k, v in outcome.timings.items()},
@@ -160,14 +158,23 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "duration_seconds": round(time.monotonic() - started, 3),
     }
     close_old_connections()
-    return save_result(job, mask, stats, outcome.per_slice_iou, agreement, flags, provenance,
-                       made_on=made_on)
+    # The annotator gets the mask first; the agreement check follows on this worker, with the
+    # volume and the key slice's embedding at hand (annotations.agreement).
+    pending = agreement_check.wanted(content)
+    result = save_result(job, mask, stats, outcome.per_slice_iou, None, flags, provenance,
+                         made_on=made_on, agreement_pending=pending)
+    if result is not None and pending:
+        agreement_check.check(result.pk, engine, volume.voxels, content, prompts, mask,
+                              spacing_zyx)
+    return result
 
 
 def save_result(job, mask, stats, slice_scores, agreement, flags, provenance, *,
-                made_on: tuple[str, int] | None = None) -> Result | None:
+                made_on: tuple[str, int] | None = None, agreement_pending: bool = False
+                ) -> Result | None:
     """Store the result, its AI-original mask version and the job's success in one
     transaction, only if this attempt still owns the job: a result is stored exactly once.
+    ``agreement_pending``: the agreement check runs after (``annotations.agreement``).
 
     ``made_on``: (series digest, content version) of the series when its volume was loaded;
     by default the series as the job was submitted on (``Job.series_digest``). The result is
@@ -207,6 +214,7 @@ def save_result(job, mask, stats, slice_scores, agreement, flags, provenance, *,
             slice_scores={str(k): round(float(v), 4) for k, v in slice_scores.items()},
             agreement=None if agreement is None else round(agreement.mean, 4),
             flags=flags,
+            agreement_pending=agreement_pending,
             owner_id=current.created_by_id,
             **({"series_digest": made_on[0], "series_content_version": made_on[1]}
                if made_on else {}),
@@ -234,6 +242,7 @@ def save_result(job, mask, stats, slice_scores, agreement, flags, provenance, *,
                 "volume_ml": version.volume_ml,
                 "flags": [f["code"] for f in flags],
                 "agreement": result.agreement,
+                "agreement_pending": agreement_pending,
             },
             versions={
                 "engine": provenance["engine"],

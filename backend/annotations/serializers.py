@@ -119,9 +119,9 @@ class ResultSerializer(serializers.ModelSerializer):
         model = Result
         fields = [
             "id", "job", "series", "structure_key", "prompt_version", "prompt", "state",
-            "provenance", "slice_scores", "agreement", "flags", "created_at", "mask_versions",
-            "final_version", "signature", "transitions", "owner", "stale", "stale_reason",
-            "superseded_by",
+            "provenance", "slice_scores", "agreement", "agreement_pending", "flags", "created_at",
+            "mask_versions", "final_version", "signature", "transitions", "owner", "stale",
+            "stale_reason", "superseded_by",
         ]
         read_only_fields = fields
 

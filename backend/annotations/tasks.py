@@ -10,7 +10,7 @@ from celery.signals import worker_ready
 from audit.context import acting_from
 
 from . import actions
-from .models import Job
+from .models import Job, Result
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,30 @@ def run_job(self, job_id: int) -> str:
         return "succeeded"
 
 
+@shared_task(name="annotations.check_agreement", acks_late=True, reject_on_worker_lost=True)
+def check_agreement(result_id: int) -> str:
+    """The agreement check of a stored result whose first check was lost with its worker."""
+    from .agreement import check_stored
+
+    with acting_from(None, "worker"):
+        return "recorded" if check_stored(result_id, load_engine, load_volume) else "skipped"
+
+
 def sweep() -> None:
-    """Recovery: publish again jobs lost with a dead worker or a restarted broker."""
+    """Recovery: publish again jobs lost with a dead worker or a restarted broker, and
+    agreement checks lost between storing a result and recording its check."""
+    from .agreement import requeue_pending_checks
+
     with acting_from(None, "worker"):
         requeued = actions.requeue_orphans()
-    if requeued:
-        logger.info("recovery sweep published %d job(s) again", len(requeued))
+        checks = requeue_pending_checks()
+    if requeued or checks:
+        logger.info("recovery sweep published %d job(s) and %d agreement check(s) again",
+                    len(requeued), len(checks))
 
 
 @worker_ready.connect
 def sweep_on_start(sender, **kwargs):
-    if Job.objects.filter(status__in=["queued", "running"]).exists():
+    if (Job.objects.filter(status__in=["queued", "running"]).exists()
+            or Result.objects.filter(agreement_pending=True).exists()):
         sweep()

@@ -2,7 +2,9 @@
 // signed result offer to whom, what saving an edit changes, and when signing is refused.
 import { describe, expect, it } from "vitest";
 import type { MaskVersion, Result } from "../src/viewer/api";
-import { panelState, signingBlocked, withSavedVersion } from "../src/viewer/results";
+import {
+  AGREEMENT_PENDING, panelState, signingBlocked, withAgreement, withSavedVersion,
+} from "../src/viewer/results";
 
 function version(number: number): MaskVersion {
   return {
@@ -56,6 +58,27 @@ describe("result panel", () => {
       staleBanner: "STALE — the series now has 4 images, not 3",
       editable: false, decision: true, confirmBlocked: "the series now has 4 images, not 3",
     });
+  });
+
+  it("keeps Confirm off while the agreement check is pending, editing allowed meanwhile", () => {
+    const checking = result({ agreement_pending: true });
+    expect(panelState(checking, OWNER)).toMatchObject({
+      editable: true, decision: true, confirmBlocked: AGREEMENT_PENDING,
+    });
+    const flag = { code: "low_agreement", message: "agrees only 0.61" };
+    const polled = result({ agreement_pending: false, agreement: 0.61, flags: [flag] });
+    // A version saved while the check ran stays; the check's outcome is taken from the poll.
+    const shown = withSavedVersion(checking, version(2));
+    const updated = withAgreement(shown, polled);
+    expect(updated).toMatchObject({ agreement: 0.61, flags: [flag], agreement_pending: false,
+                                    state: "edited" });
+    expect(updated.mask_versions.map((v) => v.number)).toEqual([1, 2]);
+    expect(panelState(updated, { ...OWNER, shownVersion: 2 }).confirmBlocked).toBeNull();
+  });
+
+  it("says a stale result is stale even while its check is pending", () => {
+    const both = result({ stale: true, stale_reason: "the series changed", agreement_pending: true });
+    expect(panelState(both, OWNER).confirmBlocked).toBe("the series changed");
   });
 
   it("shows a confirmed or rejected result as final, with no draft stamp or editing", () => {

@@ -29,6 +29,7 @@ class Result(models.Model):
     slice_scores: predicted IoU per slice index.
     agreement: mean Dice between the result and re-runs with the prompt perturbed within
         the template's tolerance (null where not computed); low agreement flags the result.
+        The check runs right after the result is stored (``agreement_pending`` meanwhile).
     flags: reasons for review, e.g. ``{"code": "volume_out_of_range", "message": ...}``.
     owner: who may edit, confirm or reject the draft: the requester of the job, until an
         audited reassignment (``annotations.actions.do_reassign_result``) names another
@@ -58,6 +59,11 @@ class Result(models.Model):
     provenance = models.JSONField()
     slice_scores = models.JSONField(default=dict)
     agreement = models.FloatField(null=True, blank=True)
+    agreement_pending = models.BooleanField(
+        default=False,
+        help_text="The agreement check runs after the result is stored; it cannot be "
+        "confirmed until the check is recorded (annotations.agreement).",
+    )
     flags = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     final_version = models.OneToOneField(

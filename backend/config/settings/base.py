@@ -270,6 +270,8 @@ CELERY_WORKER_STALE_SECONDS = env_int("MEDSAM_WORKER_STALE_SECONDS", 45)
 # go untaken before the recovery sweep publishes it again; how often workers sweep.
 JOB_MAX_ATTEMPTS = env_int("MEDSAM_JOB_MAX_ATTEMPTS", 3)
 JOB_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_JOB_REPUBLISH_AFTER", 120)
+# A result whose agreement check is still pending after this long lost its worker mid-check.
+AGREEMENT_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_AGREEMENT_REPUBLISH_AFTER", 60)
 JOB_SWEEP_SECONDS = env_int("MEDSAM_JOB_SWEEP_SECONDS", 15)
 
 # --- Audit trail (backend/audit, docs/security.md) ------------------------------------------

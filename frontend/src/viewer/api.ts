@@ -112,6 +112,10 @@ export interface Interaction {
   plane?: string;
   slice?: string;
   slice_tolerance_mm?: number;
+  /** "required": the user also marks the structure's first and last slice (extent.ts). */
+  extent?: "required";
+  /** How far (mm) a marked end slice may lie from the structure's true end. */
+  extent_tolerance_mm?: number;
   placement?: string;
   tolerance?: { value: number; unit: string };
 }
@@ -214,6 +218,9 @@ export interface Result {
   state: ResultState;
   provenance: Record<string, unknown>;
   agreement: number | null;
+  /** The prompt-agreement check runs after the result is stored: until it is recorded (its
+   * flag may ask for a careful review) the result cannot be confirmed. */
+  agreement_pending?: boolean;
   flags: { code: string; message: string }[];
   created_at: string;
   mask_versions: MaskVersion[];

@@ -54,8 +54,19 @@ export function panelState(result: Result, viewing: Viewing): PanelState {
     editable: viewing.canEdit && draft && !result.stale && owns &&
       viewing.shownVersion === latestVersion,
     decision: viewing.canEdit && draft && owns,
-    confirmBlocked: result.stale ? (result.stale_reason ?? "the series changed") : null,
+    confirmBlocked: result.stale ? (result.stale_reason ?? "the series changed")
+      : result.agreement_pending ? AGREEMENT_PENDING : null,
   };
+}
+
+export const AGREEMENT_PENDING = "The prompt-agreement check is still running; Confirm is " +
+  "enabled once its outcome is shown.";
+
+/** The result after a poll while its agreement check was pending: the server's agreement,
+ * flags and pending state, the rest (versions opened or saved meanwhile) as shown. */
+export function withAgreement(shown: Result, polled: Result): Result {
+  return { ...shown, agreement: polled.agreement, flags: polled.flags,
+           agreement_pending: polled.agreement_pending };
 }
 
 /** The result once ``saved`` is stored: an edited draft whose latest version is ``saved``. */
@@ -139,7 +150,9 @@ export function renderResult(result: Result, view: PanelState, shownVersion: num
     flags.appendChild(element("p", `Draft of ${result.owner.name}: only they edit, confirm or reject it.`,
       "fineprint draft-owner"));
   }
-  if (result.agreement !== null && result.agreement !== undefined) {
+  if (result.agreement_pending) {
+    flags.appendChild(element("p", "Checking the prompt agreement…", "fineprint agreement-pending"));
+  } else if (result.agreement !== null && result.agreement !== undefined) {
     flags.appendChild(element("p", `Robustness agreement (Dice): ${result.agreement.toFixed(3)}`,
       "fineprint"));
   }

@@ -6,8 +6,8 @@ import { EditSession } from "./editing";
 import { Labelmap } from "./labelmap";
 import { decodeMask } from "./maskcodec";
 import {
-  panelState, renderResult, renderResultList, showReferenceDice, signingBlocked, withSavedVersion,
-  type PanelState,
+  panelState, renderResult, renderResultList, showReferenceDice, signingBlocked, withAgreement,
+  withSavedVersion, type PanelState,
 } from "./results";
 import type { Stage } from "./setup";
 import { SignDialog } from "./signing";
@@ -29,6 +29,8 @@ export class ResultView {
   /** Why the last load or open failed, under the list of results (hidden when none). */
   private readonly problem: HTMLParagraphElement;
   readonly timings: ViewerTimings = { overlayDrawnAt: 0, overlayResult: null, overlayVersion: null };
+  /** The result whose pending agreement check is being polled, if any. */
+  private agreementWatch: number | null = null;
 
   constructor(
     private readonly stage: Stage,
@@ -147,6 +149,38 @@ export class ResultView {
     });
     this.stage.viewport.render();
     this.render();
+    this.watchAgreement(id);
+  }
+
+  /** While the open result's agreement check is pending (it runs on the worker after the
+   * result is stored), ask again every half second for up to two minutes and show its outcome:
+   * the flag and the figure appear and Confirm is enabled. Only the record and the buttons are
+   * redrawn, so an edit begun meanwhile is kept. */
+  private watchAgreement(id: number): void {
+    if (!this.result?.agreement_pending || this.agreementWatch === id) return;
+    this.agreementWatch = id;
+    const deadline = Date.now() + 120_000;
+    const poll = async (): Promise<void> => {
+      let polled: Result | null = null;
+      try {
+        polled = await getJson<Result>(urls.result(id));
+      } catch (error) {
+        console.warn("polling the agreement check", error);
+      }
+      if (this.result?.id !== id || this.agreementWatch !== id) return;
+      if (polled && !polled.agreement_pending) {
+        this.agreementWatch = null;
+        this.result = withAgreement(this.result, polled);
+        this.renderRecord(this.view(this.result));
+      } else if (Date.now() > deadline) {
+        this.agreementWatch = null;
+        this.fail("Waiting for the prompt-agreement check", new Error("it has not finished"),
+          "Reload the page in a minute; Confirm is enabled once the check is recorded.");
+      } else {
+        window.setTimeout(() => void poll(), 500);
+      }
+    };
+    window.setTimeout(() => void poll(), 300);
   }
 
   private afterRender(callback: () => void): void {
@@ -165,10 +199,7 @@ export class ResultView {
     this.showPanel(result, view);
     const editable = view.editable;
     document.getElementById("edit-tools")!.hidden = !editable;
-    document.getElementById("decision")!.hidden = !view.decision;
-    const confirm = document.getElementById("confirm-open") as HTMLButtonElement;
-    confirm.disabled = view.confirmBlocked !== null;
-    confirm.title = view.confirmBlocked ?? "";
+    this.renderDecision(view);
     this.edit = editable && this.labelmap
       ? new EditSession(result.id, this.shownVersion, this.labelmap, (state) => {
           (document.getElementById("edit-undo") as HTMLButtonElement).disabled = !state.canUndo;
@@ -177,6 +208,20 @@ export class ResultView {
         })
       : null;
     this.onEditable(editable);
+  }
+
+  private renderDecision(view: PanelState): void {
+    document.getElementById("decision")!.hidden = !view.decision;
+    const confirm = document.getElementById("confirm-open") as HTMLButtonElement;
+    confirm.disabled = view.confirmBlocked !== null;
+    confirm.title = view.confirmBlocked ?? "";
+  }
+
+  /** The record and the decision buttons of the open result, the edit session untouched. */
+  private renderRecord(view: PanelState): void {
+    const result = this.result!;
+    renderResult(result, view, this.shownVersion, (n) => void this.open(result.id, n));
+    this.renderDecision(view);
   }
 
   /** The record, the reference Dice (which reports its own failures) and the list. */

@@ -58,6 +58,9 @@ def test_a_job_runs_on_the_worker_and_stores_a_result_with_provenance(
     assert result["mask_versions"][0]["note"] == "AI original"
     # The liver protocol's volume range does not fit a slab of brain: flagged, not refused.
     assert "volume_out_of_range" in [f["code"] for f in result["flags"]]
+    # The agreement check follows the stored result (annotations.agreement).
+    result = wait_until(lambda: (r := client.get(f"/api/v1/annotations/results/{body['result']}")
+                                 .json()) and not r["agreement_pending"] and r, timeout=60)
     assert 0.0 <= result["agreement"] <= 1.0
 
     download = client.get(f"/api/v1/annotations/results/{body['result']}/mask")
@@ -139,4 +142,6 @@ def test_a_new_job_supersedes_an_unconfirmed_draft(
     second = wait_until(lambda: finished(second_id), timeout=300, interval=0.5)
     assert Result.objects.get(job=first).state == "superseded"
     assert Result.objects.get(job=second).state == "ai_draft"
-    assert np.isfinite(Result.objects.get(job=second).agreement)
+    checked = wait_until(lambda: Result.objects.filter(job=second, agreement_pending=False)
+                         .first(), timeout=60)
+    assert np.isfinite(checked.agreement)
