@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.trail import record_event
 
-from .geometry import GeometryError, validate_geometry
+from .geometry import GeometryError, validate_extent, validate_geometry
 from .models import Job, JobStatus, JobTransition
 from .models.jobs import LIVE
 from .series_shape import SeriesNotUsable, series_digest, series_shape
@@ -52,7 +52,7 @@ def engine_queue(engine_name: str) -> str:
     raise ValidationError({"prompt_version": f"The engine {engine_name!r} is not installed."})
 
 
-def input_key(series, prompt_version, engine: str, prompts) -> str:
+def input_key(series, prompt_version, engine: str, prompts, extent=None) -> str:
     payload = {
         "series": series.series_instance_uid,
         "content_version": series.content_version,
@@ -60,6 +60,8 @@ def input_key(series, prompt_version, engine: str, prompts) -> str:
         "engine": engine,
         "prompts": [p.as_json() for p in prompts],
     }
+    if extent is not None:  # absent otherwise, so the keys of earlier jobs stand
+        payload["extent"] = list(extent)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -92,13 +94,14 @@ def do_submit_job(actor, series, prompt_version, geometry) -> tuple[Job, bool]:
     try:
         shape = series_shape(series)
         prompts = validate_geometry(geometry, content["interaction"], shape)
+        extent = validate_extent(geometry, content["interaction"], shape, prompts)
     except SeriesNotUsable as problem:
         raise ValidationError({"series": str(problem)}) from None
     except GeometryError as wrong:
         raise ValidationError({"geometry": f"{wrong.field}: {wrong.message}"}) from None
     engine = content["engine"]["name"]
     queue = engine_queue(engine)
-    key = input_key(series, prompt_version, engine, prompts)
+    key = input_key(series, prompt_version, engine, prompts, extent)
     existing = Job.objects.filter(input_key=key, status__in=LIVE).first()
     if existing is not None:
         return existing, False
@@ -110,7 +113,9 @@ def do_submit_job(actor, series, prompt_version, geometry) -> tuple[Job, bool]:
                 structure_key=entry.key,
                 engine=engine,
                 queue=queue,
-                geometry={"prompts": [p.as_json() for p in prompts]},
+                geometry={"prompts": [p.as_json() for p in prompts],
+                          **({} if extent is None else
+                             {"extent": {"first": extent[0], "last": extent[1]}})},
                 input_key=key,
                 series_digest=series_digest(series),
                 created_by=actor,

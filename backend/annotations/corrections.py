@@ -105,6 +105,18 @@ def anchors(result: Result) -> list[int]:
     return sorted(slices)
 
 
+def marked_extent(result: Result, base: MaskVersion) -> tuple[int, int] | None:
+    """The first and last slice marked for `result` as of version `base`: the one its job was
+    submitted with, moved out by any correction outside it since (``model.correction``)."""
+    for version in result.mask_versions.filter(number__lte=base.number).exclude(
+            provenance=None).order_by("-number"):
+        if version.provenance.get("extent"):
+            extent = version.provenance["extent"]
+            return int(extent["first"]), int(extent["last"])
+    extent = result.provenance.get("parameters", {}).get("extent")
+    return None if not extent else (int(extent["first"]), int(extent["last"]))
+
+
 class DraftChanged(PermanentJobError):
     """The draft moved on (edited, confirmed, rejected) while its correction ran."""
 
@@ -180,12 +192,13 @@ def run_correction(job: Job, engine_loader, volume_loader) -> MaskVersion | None
             f"{list(inputs.volume.voxels.shape)}; start a new segmentation.")
     prompts = job.geometry["prompts"]
     points = [tuple(p) for p in prompts[0].get("points", [])]
+    extent = marked_extent(result, base)
     try:
         outcome = correct_with_engine(
             inputs.engine, inputs.volume.voxels, inputs.spacing_zyx, draft, prompts[0]["slice"],
             [tuple(p["box"]) for p in prompts], points, window=inputs.window,
             modality=inputs.modality, options=inputs.options, anchors=anchors(result),
-            progress=inputs.progress, cancelled=inputs.cancelled)
+            extent=extent, progress=inputs.progress, cancelled=inputs.cancelled)
     except SegmentationCancelled:
         return None
     except ValueError as wrong:  # nothing found on the slice: the user must move the prompt
@@ -197,6 +210,8 @@ def run_correction(job: Job, engine_loader, volume_loader) -> MaskVersion | None
         "prompts": prompts,
         "anchors": anchors(result),
         "slices": [outcome.first, outcome.last],
+        "extent": None if outcome.extent is None else {"first": outcome.extent[0],
+                                                       "last": outcome.extent[1]},
         "stop_reasons": outcome.stop_reasons,
         "slice_scores": {str(k): round(v, 4) for k, v in outcome.per_slice_iou.items()},
         "options": vars(inputs.options),

@@ -5,7 +5,7 @@ No Django here. Coordinates are pixels of the series' slices: x a column, y a ro
 """
 from dataclasses import dataclass
 
-from model.protocol import MULTI_SLICE_RULES
+from model.protocol import MULTI_SLICE_RULES, asks_extent
 
 MIN_BOX_SIDE_PX = 2.0
 
@@ -123,3 +123,33 @@ def validate_geometry(raw, interaction: dict, shape_zyx: tuple[int, int, int]) -
             f"cross-section and a quarter of the way in from each end); {len(slices)} given."
         )
     return prompts
+
+
+def validate_extent(raw, interaction: dict, shape_zyx: tuple[int, int, int],
+                    prompts: list[SlicePrompt]) -> tuple[int, int] | None:
+    """The structure's first and last slice from ``geometry.extent`` ({"first": k, "last": m},
+    inclusive), or None when the entry's template does not ask for them; raises
+    GeometryError, naming the field, when it is missing, outside the series, reversed, or
+    leaves a prompted key slice outside it."""
+    extent = raw.get("extent") if isinstance(raw, dict) else None
+    if not asks_extent({"interaction": interaction}):
+        if extent is not None:
+            raise GeometryError("extent", "This protocol does not ask for the first and last "
+                                "slice; leave extent out.")
+        return None
+    if not isinstance(extent, dict):
+        raise GeometryError(
+            "extent", 'This protocol asks for the structure\'s first and last slice: '
+            '{"extent": {"first": k, "last": m}} beside the prompts.')
+    slices = shape_zyx[0]
+    first = _slice_index(extent.get("first"), "extent.first", slices)
+    last = _slice_index(extent.get("last"), "extent.last", slices)
+    if first > last:
+        raise GeometryError("extent.last", f"The last slice ({last}) comes before the first "
+                            f"({first}).")
+    outside = sorted({p.slice for p in prompts if not first <= p.slice <= last})
+    if outside:
+        raise GeometryError(
+            "extent", f"The key slice {outside[0]} lies outside the marked first and last "
+            f"slice ({first} to {last}); every prompt goes between them.")
+    return first, last

@@ -1,6 +1,6 @@
 import pytest
 
-from annotations.geometry import GeometryError, validate_geometry
+from annotations.geometry import GeometryError, validate_extent, validate_geometry
 
 BOX_TEMPLATE = {"tool": "box", "count": 1, "placement": "x" * 10,
                 "tolerance": {"value": 5, "unit": "mm"}}
@@ -92,3 +92,44 @@ def test_a_box_per_part_protocol_refuses_too_few_or_too_many_boxes_and_other_sli
 def test_without_boxes_per_part_two_boxes_on_one_slice_are_refused():
     template = {**PER_PART, "boxes_per_part": False, "count": 3}
     assert fails(boxes(2, 2, 8), template).message == "Two prompts are on the same slice."
+
+
+EXTENT_TEMPLATE = {**BOX_TEMPLATE, "extent": "required", "extent_tolerance_mm": 3}
+ONE_BOX = [{"slice": 8, "box": [1, 1, 50, 50]}]
+
+
+def extent_fails(raw, template=EXTENT_TEMPLATE) -> GeometryError:
+    prompts = validate_geometry(raw, template, SHAPE)
+    with pytest.raises(GeometryError) as error:
+        validate_extent(raw, template, SHAPE, prompts)
+    return error.value
+
+
+def test_an_extent_protocol_takes_the_first_and_last_slice_around_the_key_slice():
+    raw = {"prompts": ONE_BOX, "extent": {"first": 5, "last": 12}}
+    prompts = validate_geometry(raw, EXTENT_TEMPLATE, SHAPE)
+    assert validate_extent(raw, EXTENT_TEMPLATE, SHAPE, prompts) == (5, 12)
+    assert validate_extent({"prompts": ONE_BOX}, BOX_TEMPLATE, SHAPE, prompts) is None
+    assert validate_extent({"prompts": ONE_BOX, "extent": {"first": 8, "last": 8}},
+                           EXTENT_TEMPLATE, SHAPE, prompts) == (8, 8)
+
+
+@pytest.mark.parametrize("extent, field, words", [
+    (None, "extent", "asks for the structure's first and last slice"),
+    ({"last": 12}, "extent.first", "extent.first must be a whole slice number"),
+    ({"first": 5, "last": 20}, "extent.last", "Slice 20 does not exist"),
+    ({"first": -1, "last": 12}, "extent.first", "Slice -1 does not exist"),
+    ({"first": 12, "last": 5}, "extent.last", "comes before the first"),
+    ({"first": 9, "last": 12}, "extent", "The key slice 8 lies outside"),
+    ({"first": 2, "last": 7}, "extent", "The key slice 8 lies outside"),
+])
+def test_an_extent_protocol_refuses_a_missing_or_misplaced_end_naming_the_field(extent, field,
+                                                                                words):
+    raw = {"prompts": ONE_BOX, **({} if extent is None else {"extent": extent})}
+    error = extent_fails(raw)
+    assert (error.field, words in error.message) == (field, True)
+
+
+def test_an_extent_is_refused_where_the_protocol_does_not_ask_for_it():
+    error = extent_fails({"prompts": ONE_BOX, "extent": {"first": 5, "last": 12}}, BOX_TEMPLATE)
+    assert error.field == "extent" and "does not ask" in error.message
