@@ -60,6 +60,16 @@ export class PromptLayer {
     return this.items;
   }
 
+  /** The stack index of the slice shown. */
+  get currentSlice(): number {
+    return this.stage.viewport.getCurrentImageIdIndex();
+  }
+
+  /** How many slices the series has. */
+  get sliceCount(): number {
+    return this.stage.imageIds.length;
+  }
+
   clear(): void {
     this.items = [];
     this.redraw();

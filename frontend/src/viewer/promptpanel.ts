@@ -1,6 +1,7 @@
 // The chosen prompt entry: its instructions and rules, the tool its template asks for, and
 // Segment, enabled only when the drawn prompt fits the template.
 import { describeFailure, postJson, urls, type Job, type PromptVersion } from "./api";
+import { asksExtent, describeExtent, extentProblems, jobGeometry, withEnd, type Extent } from "./extent";
 import type { JobProgress } from "./progress";
 import type { PromptLayer } from "./prompting";
 import { describeRule, promptStatus } from "./template";
@@ -12,6 +13,11 @@ export class PromptPanel {
   private readonly root = document.getElementById("prompt-chosen")!;
   private readonly status = document.getElementById("prompt-status")!;
   private readonly submitButton = document.getElementById("prompt-submit") as HTMLButtonElement;
+  /** "First slice here" / "Last slice here" and the marked slices, for a protocol that asks
+   * for the structure's extent (extent.ts). */
+  private readonly extentBox = document.getElementById("prompt-extent");
+  private readonly extentStatus = document.getElementById("prompt-extent-status");
+  private extent: Extent = {};
 
   constructor(
     private readonly seriesId: number,
@@ -24,7 +30,28 @@ export class PromptPanel {
     private readonly explainRefusal: (error: unknown) => string | null = () => null,
   ) {
     this.submitButton.addEventListener("click", () => void this.submit());
-    document.getElementById("prompt-clear")!.addEventListener("click", () => layer.clear());
+    document.getElementById("prompt-clear")!.addEventListener("click", () => {
+      this.extent = {};
+      layer.clear();
+      this.update();
+    });
+    document.getElementById("prompt-extent-first")?.addEventListener("click", () =>
+      this.markEnd("first"));
+    document.getElementById("prompt-extent-last")?.addEventListener("click", () =>
+      this.markEnd("last"));
+  }
+
+  /** The shown slice as the structure's first or last. */
+  markEnd(end: "first" | "last"): void {
+    this.extent = withEnd(this.extent, end, this.layer.currentSlice);
+    this.update();
+  }
+
+  /** What keeps the drawn prompt and the marked slices from being submitted. */
+  problems(): string[] {
+    const template = this.version?.content.interaction ?? null;
+    return [...this.layer.problems(),
+      ...extentProblems(template, this.extent, this.layer.prompts, this.layer.sliceCount)];
   }
 
   choose(version: PromptVersion): void {
@@ -41,6 +68,8 @@ export class PromptPanel {
       content.instructions.trim().replace(/([^\n])\n(?!\n)/g, "$1 ");
     this.root.querySelector(".rule")!.textContent =
       `${describeRule(content.interaction)} ${content.interaction.placement ?? ""}`;
+    this.extent = {};
+    if (this.extentBox) this.extentBox.hidden = !asksExtent(content.interaction);
     this.layer.setTemplate(content.interaction, content.display?.colour ?? null);
     this.windowing.setProtocol(content.name, content.image?.window);
     this.tools.use("prompt");
@@ -58,21 +87,22 @@ export class PromptPanel {
 
   update(): void {
     if (!this.version) return;
-    const problems = this.layer.problems();
+    const problems = this.problems();
     const { text, ok } = promptStatus(this.version.content.interaction, this.layer.prompts, problems);
+    if (this.extentStatus) this.extentStatus.textContent = describeExtent(this.extent);
     this.status.textContent = text;
     this.status.className = ok ? "ok" : "notice";
     this.submitButton.disabled = !ok || this.progress.running;
   }
 
   async submit(): Promise<void> {
-    if (!this.version || this.layer.problems().length || this.progress.running) return;
+    if (!this.version || this.problems().length || this.progress.running) return;
     this.submitButton.disabled = true;
     try {
       const job = await postJson<Job>(urls.jobs, {
         series: this.seriesId,
         prompt_version: this.version.id,
-        geometry: { prompts: this.layer.prompts },
+        geometry: jobGeometry(this.version.content.interaction, this.layer.prompts, this.extent),
       });
       this.progress.follow(job);
       this.update();

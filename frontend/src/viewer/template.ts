@@ -41,7 +41,10 @@ export function describeRule(interaction: Interaction): string {
   const within = interaction.slice_tolerance_mm ? ` (±${interaction.slice_tolerance_mm} mm)` : "";
   const tolerance = interaction.tolerance
     ? ` Placement tolerance ${interaction.tolerance.value} ${interaction.tolerance.unit}.` : "";
-  return `Protocol: ${what}${plane}${slice}${within}.${tolerance}`;
+  const ends = interaction.extent === "required"
+    ? `, and the structure's first and last slice` +
+      (interaction.extent_tolerance_mm ? ` (±${interaction.extent_tolerance_mm} mm)` : "") : "";
+  return `Protocol: ${what}${plane}${slice}${within}${ends}.${tolerance}`;
 }
 
 /** What keeps ``prompts`` from fitting ``template`` on a series acquired in ``seriesPlane``
