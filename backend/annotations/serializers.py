@@ -11,7 +11,10 @@ class JobCreateSerializer(serializers.Serializer):
     series = serializers.PrimaryKeyRelatedField(queryset=Series.objects.all())
     prompt_version = serializers.PrimaryKeyRelatedField(queryset=PromptVersion.objects.all())
     geometry = serializers.JSONField(
-        help_text='{"prompts": [{"slice": k, "box": [x0, y0, x1, y1]}]} in pixels (column, row)'
+        help_text='{"prompts": [{"slice": k, "box": [x0, y0, x1, y1]}]} in pixels (column, row); '
+        'where the protocol asks for the extent (interaction.extent: required), also '
+        '"extent": {"first": k, "last": m}, the structure\'s first and last slice (inclusive, '
+        'every prompt between them)'
     )
 
 
