@@ -21,32 +21,37 @@ def do_login(request, username: str, password: str) -> User:
     with backoff, and per client address (``addresses.client_address``) without denying a
     correct password for an account that is not locked."""
     address = client_address(request)
-    refused = throttle.refusal(username, address)
-    if refused is not None:
-        with transaction.atomic():
+    # One transaction from the lock check to the failure count, with the account's row locked
+    # (throttle.hold_account): parallel guesses at one account are checked one after another.
+    with transaction.atomic():
+        throttle.hold_account(username)
+        refused = throttle.refusal(username, address)
+        if refused is not None:
             record_event(
                 action="session.login_locked", object_type="accounts.user", object_id=username,
                 reason=refused,
             )
-        raise LoginRefused(refused)
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        with transaction.atomic():
-            throttle.note_failure(username, address)
-            record_event(
-                action="session.login_failed", object_type="accounts.user", object_id=username
-            )
-        raise LoginRefused("The user name or password is not correct.")
-    with transaction.atomic():
-        login(request, user)
-        # The sign-in is the session's first activity: without it, a session that makes no
-        # request after signing in would start its idle clock only at its next request, and
-        # would not be logged off then however long it had been idle.
-        from .middleware import record_activity
+        else:
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                throttle.note_failure(username, address)
+                record_event(
+                    action="session.login_failed", object_type="accounts.user",
+                    object_id=username,
+                )
+                refused = "The user name or password is not correct."
+            else:
+                login(request, user)
+                # The sign-in is the session's first activity: without it, a session that
+                # makes no request after signing in would start its idle clock only at its next
+                # request, and would not be logged off then however long it had been idle.
+                from .middleware import record_activity
 
-        record_activity(request)
-        throttle.clear_failures(username)
-        record_event(action="session.login", actor=user, target=user)
+                record_activity(request)
+                throttle.clear_failures(username)
+                record_event(action="session.login", actor=user, target=user)
+    if refused is not None:
+        raise LoginRefused(refused)
     return user
 
 

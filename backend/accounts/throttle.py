@@ -59,6 +59,23 @@ def lock_seconds(level: int) -> int:
     return int(min(base * 2 ** max(level - 1, 0), settings.LOGIN_LOCKOUT_MAX_SECONDS))
 
 
+def hold_account(username: str) -> None:
+    """Serialise password checks of one user name: lock its lockout row (made if missing) for
+    the rest of the caller's transaction. Call it inside ``transaction.atomic()`` before
+    ``refusal`` and keep the password check, ``note_failure`` and ``clear_failures`` in the
+    same transaction. Without it, parallel requests all pass the lock check before any of
+    their failures is counted, and an attacker gets as many guesses as requests in flight,
+    not ``LOGIN_FAILURE_LIMIT``. (On SQLite the immediate transaction already serialises every
+    writer; on PostgreSQL this row lock serialises only that name's sign-ins.)"""
+    key = _key(username)
+    for _ in range(3):
+        row, _ = AccountLockout.objects.get_or_create(username=key)
+        if AccountLockout.objects.select_for_update().filter(pk=row.pk).exists():
+            return
+        # Another transaction deleted the row while we waited for it (old bookkeeping swept).
+    raise RuntimeError(f"could not lock the sign-in state of {key!r}")
+
+
 def account_locked_until(username: str):
     """When the lock on ``username`` ends, or None when it is not locked."""
     row = AccountLockout.objects.filter(
@@ -135,14 +152,16 @@ def note_failure(username: str, client_address: str | None) -> None:
     # Old bookkeeping goes, so made-up names cannot grow the tables without bound.
     keep = max(window, reset)
     LoginFailure.objects.filter(at__lt=now - keep).delete()
-    AccountLockout.objects.filter(last_failure_at__lt=now - reset,
-                                  locked_until__lt=now).delete()
+    AccountLockout.objects.filter(last_failure_at__lt=now - reset).exclude(
+        locked_until__gte=now).delete()
 
 
 def clear_failures(username: str) -> None:
-    """A correct password: the account's failures and backoff are forgotten."""
+    """A correct password: the account's failures and backoff are forgotten (the row stays,
+    reset, so a sign-in waiting on its lock in ``hold_account`` still finds it)."""
     LoginFailure.objects.filter(username__iexact=username).delete()
-    AccountLockout.objects.filter(username=_key(username)).delete()
+    AccountLockout.objects.filter(username=_key(username)).update(
+        failures=0, level=0, locked_until=None)
 
 
 LOCKOUT_MESSAGE = (

@@ -71,6 +71,7 @@ def _check_password(user, password: str, target: models.Model) -> None:
     username = user.get_username()
     address = context.current().client_address
     with transaction.atomic():
+        throttle.hold_account(username)  # parallel signing attempts are checked one by one
         if throttle.locked_out(username, address):
             record_event(action="signature.refused", actor=user, target=target,
                          reason="locked out after repeated failed attempts")
