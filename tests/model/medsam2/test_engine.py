@@ -9,7 +9,7 @@ import torch
 from volumes import smooth_volume
 
 from model.cli import main
-from model.engines.base import EngineUnavailable, SegmentationCancelled
+from model.engines.base import EngineUnavailable, SegmentationCancelled, SegmentOptions
 from model.engines.medsam2 import (
     CHECKPOINT_ENV,
     MedSAM2Engine,
@@ -166,3 +166,15 @@ def test_the_cli_segments_with_a_given_checkpoint(checkpoint, volume, tmp_path, 
                  "--input", str(source), "--slice", "3", "--box", "20,15,60,45",
                  "--out", str(out)])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_nothing_is_kept_outside_the_marked_first_and_last_slice(engine, volume):
+    free = engine.segment_volume(volume, (2.0, 1.0, 1.0), [(3, BOX)], modality="MR")
+    marked = engine.segment_volume(volume, (2.0, 1.0, 1.0), [(3, BOX)], modality="MR",
+                                   options=SegmentOptions(extent=(2, 4)))
+    assert not marked.mask[:2].any() and not marked.mask[5:].any()
+    np.testing.assert_array_equal(marked.mask[2:5], free.mask[2:5])
+    assert set(marked.per_slice_iou) <= {2, 3, 4}
+    with pytest.raises(ValueError, match="outside the marked extent"):
+        engine.segment_volume(volume, (2.0, 1.0, 1.0), [(5, BOX)], modality="MR",
+                              options=SegmentOptions(extent=(2, 4)))
