@@ -56,6 +56,18 @@ def normalise_intensity(
     return percentile_to_unit(values)
 
 
+def unit_slices(values: np.ndarray, indices: Sequence[int], modality: str = "CT",
+                window: tuple[float, float] | None = None) -> dict[int, np.ndarray]:
+    """Slices ``indices`` of a (slices, rows, cols) volume normalised exactly as
+    ``normalise_intensity`` maps the whole volume, so their embeddings have the same cache keys
+    as a job's: a CT window maps voxel by voxel (the slices alone suffice); percentiles are
+    taken over the whole volume."""
+    if window is not None and modality.upper() == "CT":
+        return {i: normalise_intensity(values[i:i + 1], modality, window)[0] for i in indices}
+    unit = normalise_intensity(values, modality, window)
+    return {i: unit[i] for i in indices}
+
+
 @dataclass(frozen=True)
 class ResizeGeometry:
     """How an image of `original` (rows, cols) sits in a `side` x `side` model grid."""

@@ -11,5 +11,6 @@ router.register("results", api_views.ResultViewSet, basename="result")
 urlpatterns = [
     path("worklist", worklist.WorklistView.as_view(), name="worklist"),
     path("series/<int:pk>/layout", worklist.SeriesLayoutView.as_view(), name="series-layout"),
+    path("prefetch", api_views.PrefetchView.as_view(), name="prefetch"),
     *router.urls,
 ]

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import HasRole
 from accounts.roles import Role
@@ -22,6 +23,7 @@ from .confirmation import (
 )
 from .corrections import do_submit_correction
 from .models import Job, Result
+from .prefetch import do_request_prefetch
 from .serializers import (
     CancelSerializer,
     CorrectionSerializer,
@@ -31,6 +33,8 @@ from .serializers import (
     JobDetailSerializer,
     JobSerializer,
     MaskVersionSerializer,
+    PrefetchResponseSerializer,
+    PrefetchSerializer,
     ReassignSerializer,
     ResultSerializer,
 )
@@ -272,3 +276,19 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         reassigned = do_reassign_result(request.user, result, new_owner,
                                         data.validated_data["reason"])
         return Response(ResultSerializer(self.get_queryset().get(pk=reassigned.pk)).data)
+
+
+class PrefetchView(APIView):
+    """Ask a worker to embed the slice shown and its neighbours before the user prompts, so
+    the first prompt there is quick (annotations.prefetch). A hint: nothing is recorded."""
+
+    permission_classes = [HasRole.of(Role.ANNOTATOR)]
+
+    @extend_schema(request=PrefetchSerializer, responses={202: PrefetchResponseSerializer})
+    def post(self, request):
+        data = PrefetchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        asked = do_request_prefetch(request.user, values["series"], values["prompt_version"],
+                                    values["slices"])
+        return Response(asked, status=status.HTTP_202_ACCEPTED)

@@ -68,7 +68,7 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompts, mask, spacing
     re-runs with every box on that slice perturbed within the template's tolerance. Only that
     slice is re-run: its embedding is cached, so each re-run costs a decoder pass per box
     instead of a whole propagation."""
-    from model.preprocess import normalise_intensity
+    from model.preprocess import unit_slices
     from prompts.robustness import Tolerance, result_agreement
 
     spec = content.get("qa", {}).get("agreement", {})
@@ -78,12 +78,8 @@ def agreement_on_key_slice(engine, voxels, content: dict, prompts, mask, spacing
     key = max(sorted({index for index, _ in prompts}), key=lambda index: int(mask[index].sum()))
     boxes = [box for index, box in prompts if index == key]
     # Normalised exactly as the engine did, so the key slice's embedding comes from the
-    # engine's cache: a window maps voxel by voxel (the key slice alone suffices); percentiles
-    # are taken over the whole volume.
-    modality = content.get("modality", "CT")
-    window = window_tuple(content)
-    source = voxels[key:key + 1] if window is not None and modality.upper() == "CT" else voxels
-    image = normalise_intensity(source, modality, window)[0 if source is not voxels else key]
+    # engine's cache.
+    image = unit_slices(voxels, [key], content.get("modality", "CT"), window_tuple(content))[key]
     embedding = engine.embed_slice(image)
 
     def segment(perturbed_boxes):

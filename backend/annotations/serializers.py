@@ -226,3 +226,17 @@ class ReassignSerializer(serializers.Serializer):
     owner = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
                                      help_text="The id of the annotator who takes the draft.")
     reason = serializers.CharField(max_length=2000, help_text="Why the draft changes hands.")
+
+
+class PrefetchSerializer(serializers.Serializer):
+    series = serializers.PrimaryKeyRelatedField(queryset=Series.objects.all())
+    prompt_version = serializers.PrimaryKeyRelatedField(queryset=PromptVersion.objects.all())
+    slices = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=100_000), min_length=1,
+        max_length=5, help_text="The slice shown and its neighbours (at most 5).")
+
+
+class PrefetchResponseSerializer(serializers.Serializer):
+    slices = serializers.ListField(child=serializers.IntegerField())
+    engine = serializers.CharField()
+    sent = serializers.BooleanField(help_text="False when the same request is still fresh.")

@@ -67,6 +67,25 @@ def check_agreement(result_id: int) -> str:
         return "recorded" if check_stored(result_id, load_engine, load_volume) else "skipped"
 
 
+@shared_task(name="annotations.prefetch_embeddings", ignore_result=True)
+def prefetch_embeddings(series_id: int, prompt_version_id: int, slices: list[int]) -> int:
+    """Embed slices the viewer expects a prompt on (annotations.prefetch); a hint, never
+    retried."""
+    from imaging.models import Series
+    from prompts.models import PromptVersion
+
+    from .prefetch import embed_slices
+
+    series = Series.objects.filter(pk=series_id).first()
+    version = PromptVersion.objects.filter(pk=prompt_version_id).first()
+    if series is None or version is None:
+        return 0
+    with acting_from(None, "worker"):
+        computed = embed_slices(series, version, slices, load_engine, load_volume)
+    logger.info("prefetch: series %s slices %s, %d embedded", series_id, slices, computed)
+    return computed
+
+
 def sweep() -> None:
     """Recovery: publish again jobs lost with a dead worker or a restarted broker, and
     agreement checks lost between storing a result and recording its check."""

@@ -90,6 +90,7 @@ annotations-api:result-detail           GET     -    -      +   +   -    -   +  
 annotations-api:result-confirm          POST    -    -      +   -   -    -   -    h
 annotations-api:result-edit             POST    -    -      +   -   -    -   -    h
 annotations-api:result-correct          POST    -    -      +   -   -    -   -    h
+annotations-api:prefetch                POST    -    -      +   -   -    -   -    h
 annotations-api:result-mask             GET     -    -      +   +   -    -   +    h
 annotations-api:result-reject           POST    -    -      +   -   -    -   -    h
 annotations-api:result-reassign         POST    -    -      +   -   -    -   +    h
@@ -310,6 +311,8 @@ BODIES = {
     "annotations-api:job-list": lambda w: {
         "series": w.series.pk, "prompt_version": w.version.pk,
         "geometry": {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]}},
+    "annotations-api:prefetch": lambda w: {
+        "series": w.series.pk, "prompt_version": w.version.pk, "slices": [1]},
     "review-api:item-verdict": lambda w: {"verdict": "agree", "password": PASSWORD},
     "review-api:item-adjudicate": lambda w: {
         "outcome": "upheld", "reason": "checked", "password": PASSWORD},

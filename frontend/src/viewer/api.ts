@@ -245,6 +245,7 @@ export const urls = {
   entries: (modality: string) => `/api/v1/prompts/entries/?modality=${encodeURIComponent(modality)}`,
   version: (id: number) => `/api/v1/prompts/versions/${id}/`,
   jobs: "/api/v1/annotations/jobs",
+  prefetch: "/api/v1/annotations/prefetch",
   job: (id: string) => `/api/v1/annotations/jobs/${id}`,
   liveJobs: (series: number) => `/api/v1/annotations/jobs?series=${series}&status=queued,running`,
   cancel: (id: string) => `/api/v1/annotations/jobs/${id}/cancel`,

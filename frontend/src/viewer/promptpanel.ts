@@ -28,6 +28,8 @@ export class PromptPanel {
     /** What to say, instead of the server's refusal, when a job is refused (the QA reading:
      * the reviewer goes on with the manual tools); null keeps the default message. */
     private readonly explainRefusal: (error: unknown) => string | null = () => null,
+    /** Called when a protocol is chosen (the viewer starts prefetching embeddings). */
+    private readonly onChoose: (version: PromptVersion) => void = () => undefined,
   ) {
     this.submitButton.addEventListener("click", () => void this.submit());
     document.getElementById("prompt-clear")!.addEventListener("click", () => {
@@ -56,6 +58,7 @@ export class PromptPanel {
 
   choose(version: PromptVersion): void {
     this.version = version;
+    this.onChoose(version);
     const content = version.content;
     this.root.hidden = false;
     this.root.dataset.key = version.key;

@@ -8,6 +8,7 @@ import {
 import { updateCorners } from "./corners";
 import { CorrectionPanel } from "./correcting";
 import { bindShortcuts } from "./keyboard";
+import { Prefetcher } from "./prefetch";
 import { PromptPanel } from "./promptpanel";
 import { PromptPicker } from "./picker";
 import { JobProgress } from "./progress";
@@ -111,8 +112,12 @@ export async function startViewer(root: HTMLElement): Promise<void> {
       }
     });
   const qaDraws = !!qaSetup && root.dataset.qaMode === "independent";
+  // Annotators: the slice shown and its neighbours are embedded on a worker before the box
+  // is drawn (prefetch.ts); QA reviewers do not run the engine.
+  const prefetcher = canEdit ? new Prefetcher(layout.series, layout.shape[0]) : null;
   const panel = canEdit
-    ? new PromptPanel(layout.series, layer, windowing, tools, progress)
+    ? new PromptPanel(layout.series, layer, windowing, tools, progress, () => null,
+      (version) => prefetcher?.want(stage.viewport.getCurrentImageIdIndex(), version.id))
     : qaDraws
       ? new PromptPanel(layout.series, layer, windowing, tools, progress, (error) => (
         error instanceof ApiError && error.status === 403
@@ -174,6 +179,9 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   });
 
   const loading = byId("loading");
+  stage.element.addEventListener(Enums.Events.STACK_NEW_IMAGE, () => {
+    prefetcher?.want(stage.viewport.getCurrentImageIdIndex(), panel?.version?.id ?? null);
+  });
   stage.element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
     updateCorners(stage, layout);
     layer.redraw();
