@@ -21,6 +21,17 @@ CT_SPACING = (5.0, 0.661468, 0.661468)
 AORTA_BOX = (71.0, 0.0, 110.0, 27.0)  # the descending aorta beside the vertebra in CT_small
 
 
+def inside_the_box(volume):
+    """A predictor that segments what lies above 0 inside each box, for ``propagate``."""
+    def predict(index, box):
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        mask = np.zeros(volume.shape[1:], bool)
+        mask[y0:y1 + 1, x0:x1 + 1] = volume[index, y0:y1 + 1, x0:x1 + 1] > 0
+        return Prediction(mask=mask, iou=0.9)
+
+    return predict
+
+
 def test_box_edges_move_at_most_the_tolerance_in_millimetres():
     rng = np.random.default_rng(1)
     box = (40.0, 50.0, 80.0, 90.0)
@@ -148,13 +159,7 @@ def test_the_score_follows_a_protocol_of_several_key_slices_and_a_box_per_part()
         def segment_volume(self, volume, spacing, prompts, window, modality, options=None):
             asked.append(sorted(prompts))
 
-            def predict(index, box):
-                x0, y0, x1, y1 = (int(round(v)) for v in box)
-                mask = np.zeros(volume.shape[1:], bool)
-                mask[y0:y1 + 1, x0:x1 + 1] = volume[index, y0:y1 + 1, x0:x1 + 1] > 0
-                return Prediction(mask=mask, iou=0.9)
-
-            return propagate(predict, volume.shape, spacing, prompts, options)
+            return propagate(inside_the_box(volume), volume.shape, spacing, prompts, options)
 
     content = {"interaction": {"tool": "box", "count": 9, "count_min": 3, "boxes_per_part": True,
                                "slice": "largest_and_quarters",
@@ -183,13 +188,7 @@ def test_the_score_of_an_extent_protocol_marks_the_ends_and_moves_them_within_th
             options = options or SegmentOptions()
             ends.append(options.extent)
 
-            def predict(index, box):
-                x0, y0, x1, y1 = (int(round(v)) for v in box)
-                mask = np.zeros(volume.shape[1:], bool)
-                mask[y0:y1 + 1, x0:x1 + 1] = volume[index, y0:y1 + 1, x0:x1 + 1] > 0
-                return Prediction(mask=mask, iou=0.9)
-
-            return propagate(predict, volume.shape, spacing, prompts, options)
+            return propagate(inside_the_box(volume), volume.shape, spacing, prompts, options)
 
     content = {"interaction": {"tool": "box", "count": 1, "slice": "largest_cross_section",
                                "extent": "required", "extent_tolerance_mm": 6,
