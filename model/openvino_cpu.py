@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -203,13 +204,17 @@ class CompiledModel:
             "DYNAMIC_QUANTIZATION_GROUP_SIZE": DYNAMIC_GROUP,
         })
         self.request = self.compiled.create_infer_request()
+        # One infer request, so one call at a time: a worker's job and a live preview
+        # (annotations.preview_worker) may call from two threads.
+        self._lock = threading.Lock()
 
     def __call__(self, **inputs: np.ndarray) -> list[np.ndarray]:
-        results = self.request.infer(
-            {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in inputs.items()}
-        )
-        # The request reuses its output buffers: hand out copies.
-        return [np.array(results[output]) for output in self.compiled.outputs]
+        arrays = {name: np.ascontiguousarray(value, dtype=np.float32)
+                  for name, value in inputs.items()}
+        with self._lock:
+            results = self.request.infer(arrays)
+            # The request reuses its output buffers: hand out copies.
+            return [np.array(results[output]) for output in self.compiled.outputs]
 
 
 class Int8Encoder:

@@ -121,6 +121,9 @@ def worker_env(django_db_setup):
         "MEDSAM_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **WORKER_TIMING,
         **_private_broker(tmp),
+        # Each worker's HTTP endpoint on loopback, any free port (the live preview).
+        "MEDSAM_WORKER_HTTP_PORT": "auto",
+        "MEDSAM_WORKER_HTTP_HOST": "127.0.0.1",
     }
     yield env, tmp
     shutil.rmtree(tmp, ignore_errors=True)

@@ -66,6 +66,11 @@ def _box(value, field: str, rows: int, cols: int) -> tuple[float, float, float, 
     return (x0, y0, x1, y1)
 
 
+def validate_box(value, field: str, rows: int, cols: int) -> tuple[float, float, float, float]:
+    """One box alone (the live preview): four finite numbers, inside the image, not empty."""
+    return _box(value, field, rows, cols)
+
+
 def _points(value, field: str, rows: int, cols: int) -> tuple[tuple[float, float, int], ...]:
     if not isinstance(value, list) or not value:
         raise GeometryError(field, f"{field} must be a list of [x, y, label] clicks.")

@@ -75,19 +75,24 @@ def embed_slices(series, prompt_version, slices: list[int], engine_loader, volum
                  ) -> int:
     """On the worker: embed the named slices the engine has not cached; returns how many were
     computed."""
-    from model.preprocess import unit_slices
-    from model.protocol import window_tuple
-
     content = prompt_version.content
     engine = engine_loader(content["engine"]["name"])
     embed = getattr(engine, "embed_slice", None)
     if embed is None:  # an engine without a per-slice image embedding has nothing to prefetch
         return 0
-    volume = volume_loader(series)
-    modality = series.modality or content.get("modality", "CT")
-    images = unit_slices(volume.voxels, [k for k in slices if k < volume.voxels.shape[0]],
-                         modality, window_tuple(content))
+    images = job_slices(series, content, slices, volume_loader(series))
     before = engine.cache.misses
     for image in images.values():
         embed(image)
     return engine.cache.misses - before
+
+
+def job_slices(series, content: dict, slices: list[int], volume) -> dict:
+    """Slices of ``volume`` normalised as a job of the protocol ``content`` normalises them
+    (the prefetch and the live preview embed exactly what the job will)."""
+    from model.preprocess import unit_slices
+    from model.protocol import window_tuple
+
+    modality = series.modality or content.get("modality", "CT")
+    return unit_slices(volume.voxels, [k for k in slices if k < volume.voxels.shape[0]],
+                       modality, window_tuple(content))

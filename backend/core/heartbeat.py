@@ -13,6 +13,12 @@ logger = logging.getLogger(__name__)
 _stop = threading.Event()
 _beaten = threading.Event()
 _maintenance: list = []
+_http = {"url": ""}
+
+
+def advertise_http(url: str) -> None:
+    """The URL of this worker's HTTP endpoint, written with every beat from now on."""
+    _http["url"] = url
 
 
 def register_maintenance(task) -> None:
@@ -49,6 +55,7 @@ def beat_once(hostname: str, queues: list[str], started_at, engines: list[str]) 
             "started_at": started_at,
             "last_seen": now,
             "stopped_at": None,
+            "http_url": _http["url"],
         },
     )
 

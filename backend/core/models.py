@@ -14,6 +14,9 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # Where the web tier reaches this worker's HTTP endpoint (the live preview); empty when
+    # the worker serves none.
+    http_url = models.CharField(max_length=255, blank=True, default="")
 
     def __str__(self) -> str:
         return self.hostname

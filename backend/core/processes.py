@@ -37,6 +37,12 @@ def web_command(host: str, port: int, workers: int = 2) -> list:
     ]
 
 
+# The model worker's environment: its HTTP endpoint (probes, the live preview) on loopback.
+MODEL_WORKER_ENV = {
+    "MEDSAM_WORKER_HTTP_PORT": os.environ.get("MEDSAM_WORKER_HTTP_PORT", "auto"),
+    "MEDSAM_WORKER_HTTP_HOST": os.environ.get("MEDSAM_WORKER_HTTP_HOST", "127.0.0.1"),
+}
+
 # The web child's environment: the application's access log (ops.middleware) on unless the
 # operator turned it off.
 WEB_ENV = {"MEDSAM_ACCESS_LOG": os.environ.get("MEDSAM_ACCESS_LOG", "1")}

@@ -7,8 +7,12 @@ set it; the embedded default does not):
 - ``/readyz``: 200 once the worker consumes its queues, has recorded its heartbeat and
   reaches the database and broker.
 - ``/metrics``: tasks run by this worker, their durations, and GPU memory.
+- ``POST /preview``: the viewer's live preview, signed by the web tier
+  (``annotations.preview_worker``). The worker advertises this endpoint's URL in its
+  heartbeat row, which is how the web tier finds it.
 """
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +28,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from core.heartbeat import advertise_http
 
 from .gpu import GpuMemoryCollector
 
@@ -79,6 +85,27 @@ class ProbeHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, "not found\n", "text/plain")
 
+    def do_POST(self):  # noqa: N802
+        import json
+
+        from annotations import preview, preview_worker
+
+        if self.path.split("?", 1)[0] != "/preview":
+            self._send(404, "not found\n", "text/plain")
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= 64 * 1024:
+            self._send(400, json.dumps({"detail": "A JSON body of at most 64 KiB is needed."}),
+                       "application/json")
+            return
+        status, answer = preview_worker.handle(
+            self.rfile.read(length), self.headers.get(preview.TIMESTAMP_HEADER, ""),
+            self.headers.get(preview.SIGNATURE_HEADER, ""))
+        self._send(status, json.dumps(answer), "application/json")
+
     def _send(self, status: int, body, content_type: str) -> None:
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
@@ -96,7 +123,7 @@ def start_probe_server(sender, **kwargs):
     _state["ready"] = True
     _state["hostname"] = sender.hostname
     port = settings.WORKER_HTTP_PORT
-    if not port:
+    if port is None:
         return
     if _gpu["collector"] is None:
         _gpu["collector"] = GpuMemoryCollector()
@@ -105,7 +132,16 @@ def start_probe_server(sender, **kwargs):
     server.daemon_threads = True
     _state["server"] = server
     threading.Thread(target=server.serve_forever, name="probe-http", daemon=True).start()
-    logger.info("worker probes and metrics on %s:%s", settings.WORKER_HTTP_HOST, port)
+    port = server.server_address[1]  # the one taken, when any free port was asked for
+    advertise_http(f"http://{advertised_host()}:{port}")
+    logger.info("worker probes, metrics and previews on %s:%s", settings.WORKER_HTTP_HOST, port)
+
+
+def advertised_host() -> str:
+    host = settings.WORKER_HTTP_ADVERTISE or settings.WORKER_HTTP_HOST
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 @worker_shutdown.connect

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -27,17 +28,20 @@ class LRUCache(Generic[Value]):
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self._entries: OrderedDict[str, Value] = OrderedDict()
+        # A worker's job and its live preview (two threads) share one engine's cache.
+        self._lock = threading.RLock()
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Value | None:
-        value = self._entries.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._entries.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._entries.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return value
 
     def get_or_compute(self, key: str, compute: Callable[[], Value]) -> Value:
         """The cached value for ``key``, or ``compute()`` stored under it."""
@@ -48,13 +52,15 @@ class LRUCache(Generic[Value]):
         return value
 
     def put(self, key: str, value: Value) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

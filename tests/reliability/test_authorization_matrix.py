@@ -91,6 +91,7 @@ annotations-api:result-confirm          POST    -    -      +   -   -    -   -  
 annotations-api:result-edit             POST    -    -      +   -   -    -   -    h
 annotations-api:result-correct          POST    -    -      +   -   -    -   -    h
 annotations-api:prefetch                POST    -    -      +   -   -    -   -    h
+annotations-api:preview                 POST    -    -      +   -   -    -   -    h
 annotations-api:result-mask             GET     -    -      +   +   -    -   +    h
 annotations-api:result-reject           POST    -    -      +   -   -    -   -    h
 annotations-api:result-reassign         POST    -    -      +   -   -    -   +    h
@@ -313,6 +314,9 @@ BODIES = {
         "geometry": {"prompts": [{"slice": 1, "box": [90, 100, 150, 140]}]}},
     "annotations-api:prefetch": lambda w: {
         "series": w.series.pk, "prompt_version": w.version.pk, "slices": [1]},
+    "annotations-api:preview": lambda w: {
+        "series": w.series.pk, "prompt_version": w.version.pk, "slice": 1,
+        "box": [90, 100, 150, 140]},
     "review-api:item-verdict": lambda w: {"verdict": "agree", "password": PASSWORD},
     "review-api:item-adjudicate": lambda w: {
         "outcome": "upheld", "reason": "checked", "password": PASSWORD},
@@ -329,6 +333,7 @@ ALLOWED_DESPITE = {
     ("imaging-api:pacs-import", 502): "PACS",
     ("exports-api:seg-push", 502): "PACS",
     ("exports-api:comparison", 404): "No reference mask",
+    ("annotations-api:preview", 503): "No worker running",  # none runs in this test
 }
 
 

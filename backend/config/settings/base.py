@@ -295,9 +295,17 @@ LOG_FORMAT = os.environ.get("MEDSAM_LOG_FORMAT", "plain")
 ACCESS_LOG = env_bool("MEDSAM_ACCESS_LOG", False)
 # With a token set, /metrics answers only scrapes that send it as a bearer token.
 METRICS_TOKEN = os.environ.get("MEDSAM_METRICS_TOKEN", "")
-# A worker's /livez, /readyz and /metrics; 0 turns them off.
-WORKER_HTTP_PORT = env_int("MEDSAM_WORKER_HTTP_PORT", 0)
+# A worker's /livez, /readyz, /metrics and the viewer's live preview (annotations.preview);
+# 0 turns them off, "auto" takes any free port (the embedded default and the tests).
+_worker_port = os.environ.get("MEDSAM_WORKER_HTTP_PORT", "0").strip().lower()
+WORKER_HTTP_PORT = None if _worker_port in ("", "0") else (
+    0 if _worker_port == "auto" else env_int("MEDSAM_WORKER_HTTP_PORT", 0))
 WORKER_HTTP_HOST = os.environ.get("MEDSAM_WORKER_HTTP_HOST", "127.0.0.1")
+# The host the web tier reaches this worker's HTTP endpoint at (a pod IP, a container name);
+# default: the bound host, or this machine's host name when bound to every interface.
+WORKER_HTTP_ADVERTISE = os.environ.get("MEDSAM_WORKER_HTTP_ADVERTISE", "")
+# How long the web tier waits for a worker's preview before answering 503 (seconds).
+PREVIEW_TIMEOUT_SECONDS = float(os.environ.get("MEDSAM_PREVIEW_TIMEOUT") or 10)
 
 LOGGING = {
     "version": 1,

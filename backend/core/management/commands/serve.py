@@ -50,8 +50,9 @@ class Command(BaseCommand):
         host_name = socket.gethostname()
         supervisor = Supervisor(
             [
+                # Its HTTP endpoint on loopback, any free port: the viewer's live preview.
                 Child("model worker", processes.celery_worker_command(
-                    f"models@{host_name}", MODEL_QUEUES)),
+                    f"models@{host_name}", MODEL_QUEUES), env=processes.MODEL_WORKER_ENV),
                 Child("task worker", processes.celery_worker_command(
                     f"tasks@{host_name}", ["default"], pool="threads", concurrency=2)),
                 Child("web server", processes.web_command(host, port), env=processes.WEB_ENV),
