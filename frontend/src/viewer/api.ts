@@ -246,6 +246,7 @@ export const urls = {
   version: (id: number) => `/api/v1/prompts/versions/${id}/`,
   jobs: "/api/v1/annotations/jobs",
   prefetch: "/api/v1/annotations/prefetch",
+  preview: "/api/v1/annotations/preview",
   job: (id: string) => `/api/v1/annotations/jobs/${id}`,
   liveJobs: (series: number) => `/api/v1/annotations/jobs?series=${series}&status=queued,running`,
   cancel: (id: string) => `/api/v1/annotations/jobs/${id}/cancel`,

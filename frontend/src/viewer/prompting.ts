@@ -10,6 +10,7 @@
 import { metaData, utilities, type Types } from "@cornerstonejs/core";
 import type { Interaction } from "./api";
 import { clampToImage, pageToCanvas, planeOf } from "./geometry";
+import type { Box, ShownPreview } from "./preview";
 import type { Stage } from "./setup";
 import { templateProblems, withBox, withPoint, type SlicePrompt } from "./template";
 
@@ -27,6 +28,9 @@ export class PromptLayer {
   private dragNow: [number, number] | null = null;
   /** performance.now() when the last box or click was released (bench/viewer_bench.py). */
   lastRelease = 0;
+  /** Told the box as it is dragged, (x0, y0, x1, y1) in image pixels (the live preview). */
+  onDrag: ((slice: number, box: Box) => void) | null = null;
+  private preview: ShownPreview | null = null;
 
   constructor(
     private readonly svg: SVGSVGElement,
@@ -70,8 +74,13 @@ export class PromptLayer {
     return this.stage.imageIds.length;
   }
 
+  /** Told when the prompt is cleared (a new protocol, Clear, or the draft arrived). */
+  onCleared: (() => void) | null = null;
+
   clear(): void {
     this.items = [];
+    this.preview = null;
+    this.onCleared?.();
     this.redraw();
     this.onChange();
   }
@@ -101,6 +110,21 @@ export class PromptLayer {
     if (!this.dragStart) return;
     this.dragNow = this.imagePoint(event);
     this.redraw();
+    if (this.template?.tool === "box" && this.onDrag) {
+      const [a, b] = [this.dragStart, this.dragNow];
+      this.onDrag(this.currentSlice, [Math.min(a[0], b[0]), Math.min(a[1], b[1]),
+        Math.max(a[0], b[0]), Math.max(a[1], b[1])]);
+    }
+  }
+
+  /** The live preview to draw (null: none), distinct from the stored draft's overlay. */
+  setPreview(preview: ShownPreview | null): void {
+    this.preview = preview;
+    this.redraw();
+  }
+
+  get previewShown(): ShownPreview | null {
+    return this.preview;
   }
 
   private up(event: PointerEvent): void {
@@ -131,6 +155,7 @@ export class PromptLayer {
     while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
     const slice = this.stage.viewport.getCurrentImageIdIndex();
     const imageId = this.stage.imageIds[slice];
+    if (this.preview && this.preview.slice === slice) this.drawPreview(imageId, this.preview);
     for (const prompt of this.items.filter((p) => p.slice === slice)) {
       if (prompt.box) this.drawBox(imageId, prompt.box, false);
       for (const [x, y, label] of prompt.points ?? []) this.drawPoint(imageId, x, y, label);
@@ -165,6 +190,41 @@ export class PromptLayer {
     this.svg.appendChild(polygon);
   }
 
+  /** The preview's crop as a tinted image over its pixels, labelled: never the draft. */
+  private drawPreview(imageId: string, preview: ShownPreview): void {
+    const [rows, cols] = preview.shape;
+    if (!rows || !cols) return;
+    const canvas = document.createElement("canvas");
+    [canvas.width, canvas.height] = [cols, rows];
+    const context = canvas.getContext("2d")!;
+    const image = context.createImageData(cols, rows);
+    const [r, g, b] = rgb(this.colour);
+    for (let i = 0; i < preview.pixels.length; i++) {
+      if (!preview.pixels[i]) continue;
+      image.data.set([r, g, b, 110], i * 4);
+    }
+    context.putImageData(image, 0, 0);
+    const [row0, col0] = preview.origin;
+    const [x0, y0] = this.toCanvas(imageId, col0, row0);
+    const [x1, y1] = this.toCanvas(imageId, col0 + cols, row0 + rows);
+    const picture = document.createElementNS(SVG, "image");
+    picture.setAttribute("href", canvas.toDataURL());
+    picture.setAttribute("x", String(Math.min(x0, x1)));
+    picture.setAttribute("y", String(Math.min(y0, y1)));
+    picture.setAttribute("width", String(Math.abs(x1 - x0)));
+    picture.setAttribute("height", String(Math.abs(y1 - y0)));
+    picture.setAttribute("preserveAspectRatio", "none");
+    picture.setAttribute("class", "preview-mask");
+    this.svg.appendChild(picture);
+    const label = document.createElementNS(SVG, "text");
+    const [bx, by] = this.toCanvas(imageId, preview.box[0], preview.box[1]);
+    label.setAttribute("x", String(bx));
+    label.setAttribute("y", String(by - 6));
+    label.setAttribute("class", "preview-label");
+    label.textContent = "Preview, not saved";
+    this.svg.appendChild(label);
+  }
+
   private drawPoint(imageId: string, x: number, y: number, label: number): void {
     const [cx, cy] = this.toCanvas(imageId, x, y);
     const circle = document.createElementNS(SVG, "circle");
@@ -174,6 +234,13 @@ export class PromptLayer {
     circle.setAttribute("class", label ? "prompt-point inside" : "prompt-point outside");
     this.svg.appendChild(circle);
   }
+}
+
+/** "#rrggbb" as [r, g, b]; yellow when it is not one. */
+function rgb(colour: string): [number, number, number] {
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
+  return match ? [1, 2, 3].map((i) => parseInt(match[i], 16)) as [number, number, number]
+    : [255, 212, 0];
 }
 
 function imageSize(imageId: string): [number, number] {

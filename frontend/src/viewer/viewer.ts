@@ -12,6 +12,7 @@ import { Prefetcher } from "./prefetch";
 import { PromptPanel } from "./promptpanel";
 import { PromptPicker } from "./picker";
 import { JobProgress } from "./progress";
+import { LivePreview } from "./preview";
 import { PromptLayer } from "./prompting";
 import { qaConfig, QaReading } from "./qa";
 import { ResultView } from "./resultview";
@@ -128,6 +129,18 @@ export async function startViewer(root: HTMLElement): Promise<void> {
           : null))
       : null;
   buttons.get("prompt")!.disabled = !(canEdit || qaDraws);
+  // Annotators: the mask follows the box while it is dragged (preview.ts); never the record.
+  const live = canEdit && panel
+    ? new LivePreview(layout.series, (shown) => layer.setPreview(shown), (text) => {
+      byId("prompt-status").textContent += ` ${text}`;
+    })
+    : null;
+  if (live) {
+    layer.onDrag = (slice, box) => {
+      if (!correction?.active) live.drag(slice, box, panel?.version?.id ?? null);
+    };
+    layer.onCleared = () => live.clear();
+  }
   // Correcting the open draft from one slice (the edit tools' "Correct with a box").
   const correction = results && canEdit && document.getElementById("correct-start")
     ? new CorrectionPanel(results, layer, tools, progress, () => {
@@ -229,7 +242,7 @@ export async function startViewer(root: HTMLElement): Promise<void> {
   // For the browser tests and bench/viewer_bench.py: what is on screen, and when it got there.
   Object.assign(window, {
     medsamViewer: {
-      stage, layer, results, tools, progress, qa, correction,
+      stage, layer, results, tools, progress, qa, correction, live,
       slice: () => stage.viewport.getCurrentImageIdIndex(),
     },
   });
