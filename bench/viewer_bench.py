@@ -16,6 +16,12 @@ Cases, median of --repeat runs each (--propagation-repeat for the propagation):
     .venv/bin/python bench/viewer_bench.py [--repeat 3] [--slices 60] [--propagation-repeat 1]
         [--screenshot docs/viewer.png] [--smoke]
 
+Live preview (issue 23), median of --repeat drags: on a fresh one-slice series, drag the box's
+corner in and out for 2 s at 60 mouse moves/s and release: previews drawn per second and their
+round trip once the slice is embedded, release to the released box's preview, the first
+preview's round trip on the uncached slice; then on a series left open for the prefetch to
+embed it, the first preview's round trip; bytes per preview answer and the browser's JS heap.
+
 --smoke: one run of each case on a 3-slice series (seconds past the worker's start): the same
 deployment, browser, clicks and clock, with a job allowed SMOKE_OVERLAY_TIMEOUT_MS. Any run
 exits non-zero when an overlay is not drawn in time, a job fails or a figure is not positive.
@@ -40,6 +46,18 @@ SMOKE_OVERLAY_TIMEOUT_MS = 120_000
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+PREFETCH_WAIT_MS = 6_000  # the viewer prefetches after 250 ms on a slice; the worker embeds
+PREVIEW_FIGURES = [
+    ("fps", "previews drawn per second, cached slice"),
+    ("median_ms", "preview round trip, cached slice, ms"),
+    ("release_ms", "release to the released box's preview, ms"),
+    ("first_ms", "first preview, uncached slice, ms"),
+    ("prefetched_first_ms", "first preview, prefetched slice, ms"),
+    ("bytes", "bytes per preview answer"),
+    ("heap_mb", "browser JS heap after dragging, MiB"),
 ]
 
 
@@ -104,11 +122,13 @@ def start_services(var_dir: Path, port: int):
 
     web = processes.start(processes.web_command("127.0.0.1", port, workers=1))
     worker = processes.start(processes.celery_worker_command("viewer-bench@localhost",
-                                                             ["cpu", "gpu", "default"]))
+                                                             ["cpu", "gpu", "default"]),
+                             env=processes.MODEL_WORKER_ENV)  # its endpoint: the live preview
     from core.models import WorkerHeartbeat
 
     deadline = time.monotonic() + 120
-    while not WorkerHeartbeat.objects.filter(hostname="viewer-bench@localhost").exists():
+    while not WorkerHeartbeat.objects.filter(hostname="viewer-bench@localhost").exclude(
+            http_url="").exists():
         if time.monotonic() > deadline:
             raise RuntimeError("the worker sent no heartbeat within 120 s")
         time.sleep(0.2)
@@ -139,6 +159,56 @@ def release_to_overlay(page, base: str, series_id: int, box: list[float], nudge:
         "[window.medsamViewer.layer.lastRelease, window.medsamViewer.results.timings"
         ".overlayDrawnAt]")
     return drawn - released
+
+
+def open_with_protocol(page, base: str, series_id: int) -> None:
+    page.goto(f"{base}/annotations/series/{series_id}/")
+    page.wait_for_selector("#viewer-app[data-ready='1']", timeout=120_000)
+    page.fill("#prompt-search", "brain")
+    page.click("#prompt-options li[role=option]:has-text('Brain')")
+    page.wait_for_selector("#prompt-chosen:not([hidden])")
+
+
+def drag_with_preview(page, box: list[float], seconds: float = 2.0, rate_hz: float = 60.0,
+                      timeout_ms: int = OVERLAY_TIMEOUT_MS) -> dict:
+    """Drag the box's far corner in and out for ``seconds`` at a mouse's ``rate_hz``, as a
+    hand does, then release; the live preview's figures from the page's own clock: the first
+    preview's round trip, previews drawn per second while dragging, the median round trip,
+    release to the preview of the released box, and the bytes of one preview answer."""
+    page.evaluate("performance.clearResourceTimings(); window.medsamViewer.live.stats = "
+                  "Object.assign(window.medsamViewer.live.stats, {sent: 0, drawn: 0, "
+                  "latencies: [], lastDrawnAt: 0})")
+    start = page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)", box[:2])
+    far = page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)", box[2:])
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + far[0]) / 2, (start[1] + far[1]) / 2, steps=3)
+    page.wait_for_function("window.medsamViewer.live.stats.drawn > 0", timeout=timeout_ms)
+    first_ms = page.evaluate("window.medsamViewer.live.stats.latencies[0]")
+    began = page.evaluate("[performance.now(), window.medsamViewer.live.stats.drawn]")
+    moves = int(seconds * rate_hz)
+    for i in range(moves):  # the corner sweeps from 70 % of the box to 100 % and back
+        t = 0.7 + 0.3 * abs((2 * i / moves) % 2 - 1)
+        page.mouse.move(start[0] + (far[0] - start[0]) * t, start[1] + (far[1] - start[1]) * t)
+        page.wait_for_timeout(1000 / rate_hz)
+    page.mouse.move(*far)
+    ended = page.evaluate("[performance.now(), window.medsamViewer.live.stats.drawn]")
+    page.mouse.up()
+    page.wait_for_function("""() => { const v = window.medsamViewer;
+        const a = v.live.shown && v.live.shown.box;
+        const b = v.layer.prompts[0] && v.layer.prompts[0].box;
+        return a && b && a.every((x, i) => Math.abs(x - b[i]) < 0.01); }""", timeout=timeout_ms)
+    figures = page.evaluate("""() => { const v = window.medsamViewer, s = v.live.stats;
+        const sizes = performance.getEntriesByType('resource')
+            .filter((e) => e.name.includes('/annotations/preview')).map((e) => e.encodedBodySize);
+        return {latencies: s.latencies, release: Math.max(0, s.lastDrawnAt - v.layer.lastRelease),
+                bytes: sizes, heap: (performance.memory || {}).usedJSHeapSize || 0}; }""")
+    fps = (ended[1] - began[1]) / ((ended[0] - began[0]) / 1000)
+    return {"first_ms": first_ms, "fps": fps,
+            "median_ms": statistics.median(figures["latencies"]),
+            "release_ms": figures["release"],
+            "bytes": statistics.median(figures["bytes"]) if figures["bytes"] else 0,
+            "heap_mb": figures["heap"] / 2**20}
 
 
 def record(timings: dict, case: str, ms: float) -> None:
@@ -174,6 +244,10 @@ def main() -> None:
     site, user = setup(var_dir)
     warm = head_series(site, user, 66, 1, "WARM")
     singles = [head_series(site, user, 70 + i, 1, f"ONE-{i}") for i in range(args.repeat)]
+    # The live preview: series no job or prefetch has embedded yet, and series left open long
+    # enough for the prefetch to embed them before the drag.
+    fresh = [head_series(site, user, 20 + i, 1, f"FRESH-{i}") for i in range(args.repeat)]
+    prefetched = [head_series(site, user, 30 + i, 1, f"PREF-{i}") for i in range(args.repeat)]
     volume = head_series(site, user, 40, args.slices, f"VOL-{args.slices}")
     port = free_port()
     services = start_services(var_dir, port)
@@ -187,6 +261,7 @@ def main() -> None:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
     timings: dict[str, list[float]] = {"2D uncached": [], "2D cached": [], "propagation": []}
+    previews: dict[str, list[float]] = {}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -204,6 +279,17 @@ def main() -> None:
                        release_to_overlay(page, base, series.pk, box, 0, timeout_ms))
                 record(timings, "2D cached",
                        release_to_overlay(page, base, series.pk, box, 1 + i, timeout_ms))
+            for (series, box, _), (other, other_box, _) in zip(fresh, prefetched, strict=True):
+                open_with_protocol(page, base, series.pk)
+                drag = drag_with_preview(page, box, timeout_ms=timeout_ms)
+                open_with_protocol(page, base, other.pk)
+                page.wait_for_timeout(PREFETCH_WAIT_MS)
+                drag["prefetched_first_ms"] = drag_with_preview(
+                    page, other_box, seconds=0.5, timeout_ms=timeout_ms)["first_ms"]
+                print("preview: " + ", ".join(f"{k} {v:.1f}" for k, v in drag.items()),
+                      flush=True)
+                for key, value in drag.items():
+                    previews.setdefault(key, []).append(value)
             for i in range(args.propagation_repeat):
                 record(timings, "propagation",
                        release_to_overlay(page, base, volume[0].pk, volume[1], i, timeout_ms))
@@ -220,6 +306,17 @@ def main() -> None:
         label = f"{case} ({args.slices} slices)" if case == "propagation" else case
         runs = ", ".join(f"{v:.0f}" for v in values)
         print(f"  {label:<26} {statistics.median(values):8.0f}   [{runs}]")
+    print("live preview while dragging (median; all runs):")
+    for key, label in PREVIEW_FIGURES:
+        values = previews.get(key, [])
+        runs = ", ".join(f"{v:.1f}" for v in values)
+        print(f"  {label:<44} {statistics.median(values):8.1f}   [{runs}]")
+    print("  bytes per slice embedding sent: 0 (the embedding stays on the worker; "
+          "a preview answer is the mask's crop)")
+    problems = [f"{label}: {v}" for key, label in PREVIEW_FIGURES
+                for v in previews.get(key, [None]) if v is None or not v > 0]
+    if problems:
+        raise SystemExit("live preview figures missing or not positive: " + "; ".join(problems))
 
 
 if __name__ == "__main__":

@@ -158,14 +158,14 @@ def run(job: Job, engine_loader, volume_loader) -> Result | None:
         "duration_seconds": round(time.monotonic() - started, 3),
     }
     close_old_connections()
-    # The annotator gets the mask first; the agreement check follows on this worker, with the
-    # volume and the key slice's embedding at hand (annotations.agreement).
+    # The annotator gets the mask first; the agreement check follows on this worker's checker
+    # thread, with the volume and the key slice's embedding at hand (annotations.agreement).
     pending = agreement_check.wanted(content)
     result = save_result(job, mask, stats, outcome.per_slice_iou, None, flags, provenance,
                          made_on=made_on, agreement_pending=pending)
     if result is not None and pending:
-        agreement_check.check(result.pk, engine, volume.voxels, content, prompts, mask,
-                              spacing_zyx)
+        agreement_check.check_soon(result.pk, engine, volume.voxels, content, prompts, mask,
+                                   spacing_zyx)
     return result
 
 

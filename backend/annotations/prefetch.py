@@ -87,12 +87,18 @@ def embed_slices(series, prompt_version, slices: list[int], engine_loader, volum
     return engine.cache.misses - before
 
 
-def job_slices(series, content: dict, slices: list[int], volume) -> dict:
-    """Slices of ``volume`` normalised as a job of the protocol ``content`` normalises them
+def job_normalisation(series, content: dict) -> tuple[str, tuple[float, float] | None]:
+    """The modality and CT window a job of the protocol ``content`` normalises the series with
     (the prefetch and the live preview embed exactly what the job will)."""
-    from model.preprocess import unit_slices
     from model.protocol import window_tuple
 
-    modality = series.modality or content.get("modality", "CT")
+    return series.modality or content.get("modality", "CT"), window_tuple(content)
+
+
+def job_slices(series, content: dict, slices: list[int], volume) -> dict:
+    """Slices of ``volume`` normalised as a job of the protocol ``content`` normalises them."""
+    from model.preprocess import unit_slices
+
+    modality, window = job_normalisation(series, content)
     return unit_slices(volume.voxels, [k for k in slices if k < volume.voxels.shape[0]],
-                       modality, window_tuple(content))
+                       modality, window)

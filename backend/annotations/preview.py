@@ -27,6 +27,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .actions import check_can_segment
 from .geometry import GeometryError, validate_box
+from .prefetch import job_normalisation
 from .series_shape import SeriesNotUsable, series_shape
 
 logger = logging.getLogger(__name__)
@@ -85,11 +86,14 @@ def check_preview(actor, series, prompt_version, slice_index, box) -> dict:
         box = validate_box(box, "box", rows, cols)
     except GeometryError as wrong:
         raise ValidationError({"box": wrong.message}) from None
+    modality, window = job_normalisation(series, content)
+    # Everything the worker needs: on a slice it has seen it reads no database row.
     return {
         "series": series.pk,
         "content_version": series.content_version,
-        "prompt_version": prompt_version.pk,
         "engine": content["engine"]["name"],
+        "modality": modality,
+        "window": list(window) if window else None,
         "slice": slice_index,
         "box": list(box),
     }

@@ -3,7 +3,8 @@
 
 The engine is the one jobs use in this process, so its slice embeddings are shared with jobs
 and prefetches (``model.engines.cache``, by slice content). Slices are normalised exactly as a
-job normalises them (``annotations.prefetch.job_slices``); the normalised slices and the last
+job normalises them (the web tier names the modality and window,
+``annotations.prefetch.job_normalisation``); the normalised slices and the last
 volumes are kept here too, so a preview on a slice already seen costs the decoder pass alone.
 Previews run one at a time in a worker (a drag sends one request at a time; a second viewer
 waits a decoder pass, not the queue).
@@ -53,31 +54,24 @@ def handle(body: bytes, timestamp: str, signature: str) -> tuple[int, dict]:
 
 
 def _preview(request: dict) -> dict:
-    from audit.context import acting_from
-    from imaging.models import Series
+    from model.preprocess import unit_slices
     from model.preview import encode_crop, preview
-    from prompts.models import PromptVersion
 
-    from .prefetch import job_slices
-    from .tasks import load_engine, load_volume
+    from .tasks import load_engine
 
     started = time.perf_counter()
-    series = Series.objects.filter(pk=int(request["series"])).first()
-    if series is None or series.content_version != int(request["content_version"]):
-        raise Refused(409, "The series changed since the viewer opened it; reload the page.")
-    version = PromptVersion.objects.filter(pk=int(request["prompt_version"])).first()
-    if version is None or version.content["engine"]["name"] != request["engine"]:
-        raise Refused(409, "The prompt version changed; choose the structure again.")
-    content = version.content
+    series_id, content_version = int(request["series"]), int(request["content_version"])
     slice_index = int(request["slice"])
-    engine = load_engine(request["engine"])
-    slice_key = f"{series.pk}:{series.content_version}:{version.pk}:{slice_index}"
+    window = tuple(float(v) for v in request["window"]) if request["window"] else None
+    modality = str(request["modality"])
+    engine = load_engine(str(request["engine"]))
+    slice_key = json.dumps([series_id, content_version, modality, window, slice_index])
     unit = _slices.get(slice_key)
     if unit is None:
-        volume_key = f"{series.pk}:{series.content_version}"
-        with acting_from(None, "worker"):
-            volume = _volumes.get_or_compute(volume_key, lambda: load_volume(series))
-        unit = job_slices(series, content, [slice_index], volume)[slice_index]
+        volume = _volume(series_id, content_version)
+        if not 0 <= slice_index < volume.voxels.shape[0]:
+            raise Refused(409, "The series changed since the viewer opened it; reload the page.")
+        unit = unit_slices(volume.voxels, [slice_index], modality, window)[slice_index]
         _slices.put(slice_key, unit)
     loaded = time.perf_counter()
     cached = content_key(unit) in engine.cache
@@ -93,3 +87,23 @@ def _preview(request: dict) -> dict:
         "worker_ms": {"load": round((loaded - started) * 1000, 1),
                       "engine": round((finished - loaded) * 1000, 1)},
     }
+
+
+def _volume(series_id: int, content_version: int):
+    """The series' volume, from this worker's memory when it has it (its read is recorded in
+    the read log when it is loaded, as for a job)."""
+    from audit.context import acting_from
+    from imaging.models import Series
+
+    from .tasks import load_volume
+
+    key = f"{series_id}:{content_version}"
+    volume = _volumes.get(key)
+    if volume is None:
+        series = Series.objects.filter(pk=series_id).first()
+        if series is None or series.content_version != content_version:
+            raise Refused(409, "The series changed since the viewer opened it; reload the page.")
+        with acting_from(None, "worker"):
+            volume = load_volume(series)
+        _volumes.put(key, volume)
+    return volume

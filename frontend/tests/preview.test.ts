@@ -1,4 +1,4 @@
-// The live preview: one request in flight and the newest box sent next, answers decoded into
+// The live preview: two requests in flight and the newest box sent next, answers decoded into
 // the crop's pixels, answers from before a clear dropped, and a 503 turning previews off.
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../src/viewer/api";
@@ -36,26 +36,36 @@ describe("live preview", () => {
       .toBe(0);
   });
 
-  it("keeps one request in flight and sends the newest box when it answers", async () => {
-    const replies = [deferred<PreviewAnswer>(), deferred<PreviewAnswer>()];
+  it("keeps two requests in flight and sends the newest box when one answers", async () => {
+    const replies = [deferred<PreviewAnswer>(), deferred<PreviewAnswer>(),
+      deferred<PreviewAnswer>()];
     const post = vi.fn().mockImplementationOnce(() => replies[0].promise)
-      .mockImplementationOnce(() => replies[1].promise);
+      .mockImplementationOnce(() => replies[1].promise)
+      .mockImplementationOnce(() => replies[2].promise);
     const show = vi.fn();
     const live = new LivePreview(7, show, () => undefined, post);
     live.drag(2, [10, 10, 40, 40], 11);
-    live.drag(2, [10, 10, 41, 41], 11);  // dropped: a newer box follows
-    live.drag(2, [10, 10, 42, 42], 11);
+    live.drag(2, [10, 10, 41, 41], 11);
+    live.drag(2, [10, 10, 42, 42], 11);  // dropped: a newer box follows
+    live.drag(2, [10, 10, 43, 43], 11);
     live.drag(2, [10, 10, 11, 11], 11);  // too small for the server: not sent
-    expect(post).toHaveBeenCalledTimes(1);
-    replies[0].resolve(await answerFor(2, 2, [0]));
-    await vi.waitFor(() => expect(post).toHaveBeenCalledTimes(2));
-    expect(post.mock.calls[1]).toEqual(["/api/v1/annotations/preview",
-      { series: 7, prompt_version: 11, slice: 2, box: [10, 10, 42, 42] }]);
+    expect(post).toHaveBeenCalledTimes(2);
+    // The second answers first: drawn; the first, older, answers after it: not drawn.
+    replies[1].resolve(await answerFor(2, 2, [0]));
+    await vi.waitFor(() => expect(post).toHaveBeenCalledTimes(3));
+    expect(post.mock.calls[2]).toEqual(["/api/v1/annotations/preview",
+      { series: 7, prompt_version: 11, slice: 2, box: [10, 10, 43, 43] }]);
     expect(show).toHaveBeenCalledTimes(1);
-    expect(show.mock.calls[0][0]).toMatchObject({ slice: 2, origin: [3, 4], shape: [2, 2] });
-    replies[1].resolve(await answerFor(2, 2, [1, 2]));
+    expect(show.mock.calls[0][0]).toMatchObject({ slice: 2, box: [10, 10, 41, 41],
+      origin: [3, 4], shape: [2, 2] });
+    replies[0].resolve(await answerFor(2, 2, [3]));
+    await flush();
+    await flush();
+    expect(show).toHaveBeenCalledTimes(1);
+    replies[2].resolve(await answerFor(2, 2, [1, 2]));
     await vi.waitFor(() => expect(live.stats.drawn).toBe(2));
     expect(Array.from(live.shown!.pixels)).toEqual([0, 1, 1, 0]);
+    expect(live.shown!.box).toEqual([10, 10, 43, 43]);
   });
 
   it("drops an answer that comes after the prompt was cleared", async () => {

@@ -2,7 +2,7 @@
 // answer about a previous job never shows over the job that runs now.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { urls, type Job } from "../src/viewer/api";
-import { JobProgress } from "../src/viewer/progress";
+import { JobProgress, pollDelay } from "../src/viewer/progress";
 import { fakeElement, fakeServer, flush, job } from "./fakes";
 
 function panel() {
@@ -133,5 +133,13 @@ describe("JobProgress", () => {
     progress.follow({ ...job("a", "failed"), error: "The engine is not available." });
     expect(status.textContent).toBe("Failed: The engine is not available.");
     expect(finished).toHaveLength(1);
+  });
+});
+
+describe("polling", () => {
+  it("polls a job fast in its first seconds, then every 400 ms", () => {
+    expect(pollDelay(1000, 1050)).toBe(100);
+    expect(pollDelay(1000, 3900)).toBe(100);
+    expect(pollDelay(1000, 4100)).toBe(400);
   });
 });

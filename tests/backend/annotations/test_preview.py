@@ -102,6 +102,7 @@ def test_the_worker_answers_only_the_web_tier(api_as, library, make_head_series,
                                                celery_worker):
     from annotations.preview import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
     from core.models import WorkerHeartbeat
+    from model.protocol import window_tuple
 
     series, box, key = make_head_series(3, patient="PREVIEW-2")
     version = library["liver-ct"]
@@ -109,7 +110,8 @@ def test_the_worker_answers_only_the_web_tier(api_as, library, make_head_series,
                      .exclude(http_url="").values_list("http_url", flat=True).first(),
                      timeout=30)
     request = {"series": series.pk, "content_version": series.content_version,
-               "prompt_version": version.pk, "engine": "litemedsam", "slice": key, "box": box}
+               "engine": "litemedsam", "modality": "CT",
+               "window": list(window_tuple(version.content)), "slice": key, "box": box}
     body = json.dumps(request).encode()
 
     def post(data: bytes, stamp: int, signature: str) -> tuple[int, dict]:
