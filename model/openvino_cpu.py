@@ -11,6 +11,8 @@ and the engines record it in every result's provenance.
 
 The mask decoder is exported in fp32 and runs in fp32 (its masks match torch's
 to ~1e-5 in logits); OpenVINO runs it about 1.5x faster than torch on the CPU.
+The fp32 engine's image encoder runs in OpenVINO fp32 on the CPU as well: the same
+embedding as torch's to ~2e-6 (relative), about 1.4x faster on a 2-core AVX2 CPU.
 
 Both files are built once per weights and format version into the model cache
 (`model.quantize.cache_dir`), written atomically.
@@ -155,6 +157,12 @@ def build_int8_encoder(encoder: nn.Module, weights_sha256: str, side: int) -> Pa
     return _cached(name, build)
 
 
+def build_fp32_encoder(encoder: nn.Module, weights_sha256: str, side: int) -> Path:
+    """Path of the cached fp32 ONNX image encoder for these weights, building it if needed."""
+    name = f"litemedsam-encoder-{weights_sha256[:16]}-ov{FORMAT_VERSION}-fp32.onnx"
+    return _cached(name, lambda path: export_onnx(encoder, path, side))
+
+
 class _MaskDecoderGraph(nn.Module):
     """(embedding, sparse prompts, dense prompts) -> every output token's masks and IoU."""
 
@@ -218,7 +226,8 @@ class CompiledModel:
 
 
 class Int8Encoder:
-    """Maps (1, 3, H, W) tensors to embeddings with the int8 OpenVINO encoder."""
+    """Maps (1, 3, H, W) tensors to embeddings with an OpenVINO encoder (the int8 one, or the
+    fp32 one of the fp32 engine)."""
 
     def __init__(self, path: Path, threads: int, precision: str) -> None:
         self.model = CompiledModel(path, threads, precision)

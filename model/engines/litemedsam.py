@@ -68,7 +68,7 @@ class LiteMedSAMEngine(Engine):
     queue = "cpu"
     description = (
         "LiteMedSAM (TinyViT + SAM decoder), fp32, real MedSAM weights; CPU or CUDA (on the "
-        "CPU the mask decoder runs in OpenVINO fp32)"
+        "CPU the image encoder and mask decoder run in OpenVINO fp32)"
     )
 
     def __init__(self, device: torch.device | str | None = None, cache_size: int = 32) -> None:
@@ -81,6 +81,9 @@ class LiteMedSAMEngine(Engine):
         # On the CPU the fp32 mask decoder runs in OpenVINO (same logits to ~1e-5, about
         # 1.5x faster than torch), so a second prompt on a cached slice stays interactive.
         self._openvino_decoder = self.device.type == "cpu" and openvino_cpu.available()[0]
+        # So does the encoder (the same embedding to ~2e-6, about 1.4x faster): the first
+        # prompt on a slice, every slice of a propagation.
+        self._openvino_encoder = self._openvino_decoder
         self._threads = torch.get_num_threads()  # for OpenVINO, whose models build lazily
         self._encode = self._build_encoder()
         self.cache: LRUCache[SliceEmbedding] = LRUCache(cache_size)
@@ -90,7 +93,11 @@ class LiteMedSAMEngine(Engine):
         return default_device()
 
     def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        return self.network.image_encoder
+        if not self._openvino_encoder:
+            return self.network.image_encoder
+        path = openvino_cpu.build_fp32_encoder(
+            self.network.image_encoder, self._weights_sha256, IMAGE_SIZE)
+        return openvino_cpu.Int8Encoder(path, self._threads, "f32")
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
@@ -110,6 +117,12 @@ class LiteMedSAMEngine(Engine):
 
     @torch.inference_mode()
     def embed_slice(self, image: np.ndarray) -> SliceEmbedding:
+        if self._openvino_encoder:
+            with self._torch_on_one_thread():
+                return self._embed_slice(image)
+        return self._embed_slice(image)
+
+    def _embed_slice(self, image: np.ndarray) -> SliceEmbedding:
         image = as_slice(image)
         key = content_key(image)
 
@@ -154,7 +167,9 @@ class LiteMedSAMEngine(Engine):
 
     @property
     def runtime(self) -> dict[str, str]:
-        return {"encoder": f"torch {torch.__version__} fp32", "decoder": self._decoder_runtime()}
+        encoder = (f"openvino {openvino_cpu.runtime_version()} fp32" if self._openvino_encoder
+                   else f"torch {torch.__version__} fp32")
+        return {"encoder": encoder, "decoder": self._decoder_runtime()}
 
     @torch.inference_mode()
     def predict_2d(
@@ -270,10 +285,6 @@ class LiteMedSAMInt8Engine(LiteMedSAMEngine):
             raise EngineUnavailable(f"{self.name} runs on the CPU only, not on {device}")
         self._precision = openvino_cpu.compute_precision()
         super().__init__(device, cache_size)
-
-    def embed_slice(self, image: np.ndarray) -> SliceEmbedding:
-        with self._torch_on_one_thread():
-            return super().embed_slice(image)
 
     def _build_encoder(self) -> Callable[[torch.Tensor], torch.Tensor]:
         path = openvino_cpu.build_int8_encoder(
