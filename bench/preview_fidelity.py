@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -91,9 +92,10 @@ def compare(engine, hu, spacing_zyx, content, prompts, extent, timings) -> dict:
         for slice_index, box in prompts:
             if slice_index != index:
                 continue
-            mask = preview(engine, unit[index], box).mask  # the first call embeds the slice
+            fill = options.fill_holes  # as the worker previews for this protocol
+            mask = preview(engine, unit[index], box, fill).mask  # the first call embeds
             started = time.perf_counter()
-            again = preview(engine, unit[index], box).mask
+            again = preview(engine, unit[index], box, fill).mask
             timings.append(1000 * (time.perf_counter() - started))
             if not np.array_equal(mask, again):
                 problems.append(f"slice {index}: two previews of one box differ")
@@ -102,7 +104,8 @@ def compare(engine, hu, spacing_zyx, content, prompts, extent, timings) -> dict:
                 problems.append(f"slice {index}: encode_crop/decode_crop does not round-trip")
             sizes.append(len(json.dumps(encoded).encode()))
             masks.append(mask.astype(bool))
-        previews[index] = np.logical_or.reduce(masks)
+        union = np.logical_or.reduce(masks)
+        previews[index] = ndimage.binary_fill_holes(union) if options.fill_holes else union
     draft = engine.segment_volume(hu, spacing_zyx, prompts, window=window, modality="CT",
                                   options=options).mask.astype(bool)
     dices, identical = [], []

@@ -2,10 +2,12 @@
 
 The preview is exactly the engine's 2D prediction of that box on the slice normalised as a job
 normalises it (``model.preprocess.unit_slices``), on the slice embedding the worker caches by
-content: a decoder pass, no encoder pass once the slice is embedded. It is never a record; the
-draft that may be signed is the job's, computed by the same engine with its provenance and
-agreement check. Where a draft's key slice differs from its preview, it is the propagation's
-doing (bench/preview_fidelity.py measures how often and by how much).
+content: a decoder pass, no encoder pass once the slice is embedded; with the holes filled when
+the protocol fills them in its drafts (``postprocessing.fill_holes``, per slice). It is never a
+record; the draft that may be signed is the job's, computed by the same engine with its
+provenance and agreement check. Where a draft's key slice differs from its preview, it is the
+propagation's doing (largest component in 3D; bench/preview_fidelity.py measures how often
+and by how much).
 
 On the wire the mask is cropped to its bounding box, ``np.packbits`` (C order, most significant
 bit first) and zlib-compressed: a few hundred bytes for an organ's cross-section.
@@ -13,17 +15,25 @@ bit first) and zlib-compressed: a few hundred bytes for an organ's cross-section
 from __future__ import annotations
 
 import base64
+import dataclasses
 import zlib
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import ndimage
 
 from .engines.base import Engine, Prediction
 
 
-def preview(engine: Engine, unit_image: np.ndarray, box: Sequence[float]) -> Prediction:
+def preview(engine: Engine, unit_image: np.ndarray, box: Sequence[float],
+            fill_holes: bool = False) -> Prediction:
     """The engine's mask of ``box`` (x0, y0, x1, y1 in pixels) on a [0, 1] slice."""
-    return engine.predict_2d(engine.embed_slice(unit_image), box=tuple(float(v) for v in box))
+    prediction = engine.predict_2d(engine.embed_slice(unit_image),
+                                   box=tuple(float(v) for v in box))
+    if fill_holes:
+        prediction = dataclasses.replace(prediction,
+                                         mask=ndimage.binary_fill_holes(prediction.mask))
+    return prediction
 
 
 def encode_crop(mask: np.ndarray) -> dict:

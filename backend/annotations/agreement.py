@@ -2,11 +2,12 @@
 
 A job stores its result first, marked ``agreement_pending``, so the annotator sees the mask as
 soon as the engine is done; the same worker then, on its checker thread (``check_soon``: the
-job's task has returned and the worker takes its next job meanwhile), re-runs the key slice with the boxes moved
-within the template's tolerance (``flags.agreement_on_key_slice``, a few decoder passes on the
-cached embedding) and records the mean Dice, and the ``low_agreement`` flag when it is low, on
-the result, audited as ``result.agreement``. Confirmation is refused while the check is pending
-(``confirmation._decide``), so no result is signed before its flag is known.
+job's task has returned and the worker takes its next job meanwhile), re-runs the key slice
+with the boxes moved within the template's tolerance (``flags.agreement_on_key_slice``, a few
+decoder passes on the cached embedding) and records the mean Dice, and the ``low_agreement``
+flag when it is low, on the result, audited as ``result.agreement``. Confirmation is refused
+while the check is pending (``confirmation._decide``), so no result is signed before its flag
+is known.
 
 A check lost with its worker (killed between storing the result and recording the check) is run
 again by the recovery sweep: ``requeue_pending_checks`` publishes ``annotations.check_agreement``,
@@ -151,9 +152,9 @@ def requeue_pending_checks() -> list[int]:
     before = timezone.now() - timedelta(seconds=settings.AGREEMENT_REPUBLISH_AFTER_SECONDS)
     pending = Result.objects.filter(agreement_pending=True, created_at__lt=before)
     ids = []
-    for result_id, queue in pending.values_list("pk", "job__queue"):
+    for result_id, job_queue in pending.values_list("pk", "job__queue"):
         try:
-            check_agreement.apply_async(args=[result_id], queue=queue, retry=False)
+            check_agreement.apply_async(args=[result_id], queue=job_queue, retry=False)
         except Exception:
             logger.warning("could not publish the agreement check of result %s", result_id)
             continue

@@ -94,6 +94,7 @@ def check_preview(actor, series, prompt_version, slice_index, box) -> dict:
         "engine": content["engine"]["name"],
         "modality": modality,
         "window": list(window) if window else None,
+        "fill_holes": bool(content.get("postprocessing", {}).get("fill_holes")),
         "slice": slice_index,
         "box": list(box),
     }

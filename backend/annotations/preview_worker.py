@@ -75,7 +75,7 @@ def _preview(request: dict) -> dict:
         _slices.put(slice_key, unit)
     loaded = time.perf_counter()
     cached = content_key(unit) in engine.cache
-    prediction = preview(engine, unit, request["box"])
+    prediction = preview(engine, unit, request["box"], bool(request.get("fill_holes")))
     finished = time.perf_counter()
     return {
         "mask": encode_crop(prediction.mask),

@@ -51,7 +51,8 @@ def test_the_preview_follows_the_drag_and_the_stored_draft_replaces_it(
         return a.every((x, i) => Math.abs(x - b[i]) < 0.01); }""", timeout=60_000)
     keep_screenshot(page, "live-preview")
     shown = page.evaluate("""() => { const s = window.medsamViewer.live.shown;
-        return {slice: s.slice, origin: s.origin, shape: s.shape, pixels: Array.from(s.pixels)}; }""")
+        return {slice: s.slice, origin: s.origin, shape: s.shape,
+                pixels: Array.from(s.pixels)}; }""")
     assert shown["slice"] == key and sum(shown["pixels"]) > 500
     assert not Job.objects.filter(series=series).exists()  # previews make no job
     assert page.locator("#prompt-layer image.preview-mask").count() == 1  # kept until the draft
