@@ -53,6 +53,8 @@ PREFETCH_WAIT_MS = 6_000  # the viewer prefetches after 250 ms on a slice; the w
 PREVIEW_FIGURES = [
     ("fps", "previews drawn per second, cached slice"),
     ("median_ms", "preview round trip, cached slice, ms"),
+    ("web_to_worker_ms", "  of which web tier to worker and back, ms"),
+    ("engine_ms", "  of which the worker's engine, ms"),
     ("release_ms", "release to the released box's preview, ms"),
     ("first_ms", "first preview, uncached slice, ms"),
     ("prefetched_first_ms", "first preview, prefetched slice, ms"),
@@ -177,7 +179,7 @@ def drag_with_preview(page, box: list[float], seconds: float = 2.0, rate_hz: flo
     release to the preview of the released box, and the bytes of one preview answer."""
     page.evaluate("performance.clearResourceTimings(); window.medsamViewer.live.stats = "
                   "Object.assign(window.medsamViewer.live.stats, {sent: 0, drawn: 0, "
-                  "latencies: [], lastDrawnAt: 0})")
+                  "latencies: [], lastDrawnAt: 0, workerRoundTrips: [], engineMs: []})")
     start = page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)", box[:2])
     far = page.evaluate("([x, y]) => window.medsamViewer.layer.clientPoint(x, y)", box[2:])
     page.mouse.move(*start)
@@ -201,11 +203,14 @@ def drag_with_preview(page, box: list[float], seconds: float = 2.0, rate_hz: flo
     figures = page.evaluate("""() => { const v = window.medsamViewer, s = v.live.stats;
         const sizes = performance.getEntriesByType('resource')
             .filter((e) => e.name.includes('/annotations/preview')).map((e) => e.encodedBodySize);
-        return {latencies: s.latencies, release: Math.max(0, s.lastDrawnAt - v.layer.lastRelease),
+        return {latencies: s.latencies, worker: s.workerRoundTrips, engine: s.engineMs,
+                release: Math.max(0, s.lastDrawnAt - v.layer.lastRelease),
                 bytes: sizes, heap: (performance.memory || {}).usedJSHeapSize || 0}; }""")
     fps = (ended[1] - began[1]) / ((ended[0] - began[0]) / 1000)
     return {"first_ms": first_ms, "fps": fps,
             "median_ms": statistics.median(figures["latencies"]),
+            "web_to_worker_ms": statistics.median(figures["worker"]),
+            "engine_ms": statistics.median(figures["engine"]),
             "release_ms": figures["release"],
             "bytes": statistics.median(figures["bytes"]) if figures["bytes"] else 0,
             "heap_mb": figures["heap"] / 2**20}

@@ -1,4 +1,4 @@
-// The live preview: two requests in flight and the newest box sent next, answers decoded into
+// The live preview: one request in flight (two when asked) and the newest box sent next, answers decoded into
 // the crop's pixels, answers from before a clear dropped, and a 503 turning previews off.
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../src/viewer/api";
@@ -16,6 +16,7 @@ async function answerFor(rows: number, cols: number, on: number[], box = [0, 0, 
   return {
     mask: { origin: [3, 4], shape: [rows, cols], bits, pixels: on.length },
     iou: 0.9, slice: 2, box: box as PreviewAnswer["box"], embedding_cached: true,
+    worker_ms: { load: 0, engine: 50 }, round_trip_ms: 60,
   };
 }
 
@@ -43,7 +44,7 @@ describe("live preview", () => {
       .mockImplementationOnce(() => replies[1].promise)
       .mockImplementationOnce(() => replies[2].promise);
     const show = vi.fn();
-    const live = new LivePreview(7, show, () => undefined, post);
+    const live = new LivePreview(7, show, () => undefined, post, 2);
     live.drag(2, [10, 10, 40, 40], 11);
     live.drag(2, [10, 10, 41, 41], 11);
     live.drag(2, [10, 10, 42, 42], 11);  // dropped: a newer box follows
@@ -66,6 +67,20 @@ describe("live preview", () => {
     await vi.waitFor(() => expect(live.stats.drawn).toBe(2));
     expect(Array.from(live.shown!.pixels)).toEqual([0, 1, 1, 0]);
     expect(live.shown!.box).toEqual([10, 10, 43, 43]);
+  });
+
+  it("by default keeps one request in flight", async () => {
+    const reply = deferred<PreviewAnswer>();
+    const post = vi.fn().mockImplementationOnce(() => reply.promise)
+      .mockResolvedValue(await answerFor(1, 1, [0]));
+    const live = new LivePreview(7, vi.fn(), () => undefined, post);
+    live.drag(2, [10, 10, 40, 40], 11);
+    live.drag(2, [10, 10, 41, 41], 11);
+    live.drag(2, [10, 10, 42, 42], 11);
+    expect(post).toHaveBeenCalledTimes(1);
+    reply.resolve(await answerFor(2, 2, [0]));
+    await vi.waitFor(() => expect(post).toHaveBeenCalledTimes(2));
+    expect(post.mock.calls[1][1]).toMatchObject({ box: [10, 10, 42, 42] });
   });
 
   it("drops an answer that comes after the prompt was cleared", async () => {

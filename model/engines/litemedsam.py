@@ -8,6 +8,7 @@ how the image encoder runs.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ class SliceEmbedding:
     key: str
     embedding: torch.Tensor
     geometry: ResizeGeometry
+
+
+_ONE_THREAD = {"lock": threading.Lock(), "inside": 0, "saved": 1}
 
 
 def load_network(device: torch.device) -> tuple[LiteMedSAM, str]:
@@ -158,12 +162,20 @@ class LiteMedSAMEngine(Engine):
         """Around work that OpenVINO does on its own threads: the little left to torch
         (prompt encoding, resizing) runs on one thread, so that torch's spinning OpenMP
         workers do not take cores from OpenVINO's (about 4 ms of a 40 ms prompt)."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        # torch's thread count is the process's: with a job and a live preview on two threads,
+        # the first in saves it and the last out restores it.
+        with _ONE_THREAD["lock"]:
+            if _ONE_THREAD["inside"] == 0:
+                _ONE_THREAD["saved"] = torch.get_num_threads()
+                torch.set_num_threads(1)
+            _ONE_THREAD["inside"] += 1
         try:
             yield
         finally:
-            torch.set_num_threads(threads)
+            with _ONE_THREAD["lock"]:
+                _ONE_THREAD["inside"] -= 1
+                if _ONE_THREAD["inside"] == 0:
+                    torch.set_num_threads(_ONE_THREAD["saved"])
 
     @property
     def runtime(self) -> dict[str, str]:

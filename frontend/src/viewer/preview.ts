@@ -1,9 +1,11 @@
 // The live preview (issue 23): while a box is dragged, the mask of the box as it is now, from
 // a worker that holds the slice's embedding (POST /api/v1/annotations/preview: a decoder
-// pass, no job). At most two requests in flight, so the web tier's and network's share of one
-// overlaps the worker's decoder pass of the other (measured: 6.7 -> see bench/viewer_bench.py);
-// boxes dragged meanwhile are dropped but the newest, and an answer older than the one drawn
-// is never drawn. The preview is never the record: it is drawn on the prompt layer, hatched and
+// pass, no job). One request in flight by default; boxes dragged meanwhile are dropped but the
+// newest, sent when it answers, and an answer older than the one drawn is never drawn. Two in
+// flight (``inFlight``) overlap the web tier's share of one with the worker's decoder pass of
+// the other; on one 2-core machine running browser, web tier and worker that gave the same
+// previews per second (5.9 against 6.2) at twice the round trip (280 against 134 ms,
+// bench/viewer_bench.py), so one it is. The preview is never the record: it is drawn on the prompt layer, hatched and
 // labelled "Preview", until the job started with Segment brings the stored draft, which alone
 // can be confirmed. A worker that cannot preview (503) turns previews off for the page and
 // says so once; segmenting still works.
@@ -17,6 +19,8 @@ export interface PreviewAnswer {
   slice: number;
   box: Box;
   embedding_cached: boolean;
+  worker_ms: { load: number; engine: number };
+  round_trip_ms: number;
 }
 
 /** A preview as the layer draws it: crop of the slice, one byte per pixel. */
@@ -47,8 +51,8 @@ export async function decodeCrop(mask: PreviewAnswer["mask"]): Promise<Uint8Arra
   return pixels;
 }
 
-/** Requests in flight at once: one more than the worker decodes at a time (it queues it). */
-export const IN_FLIGHT = 2;
+/** Requests in flight at once (see above). */
+export const IN_FLIGHT = 1;
 
 export class LivePreview {
   private inFlight = 0;
@@ -61,13 +65,18 @@ export class LivePreview {
   private off = false;
   shown: ShownPreview | null = null;
   /** For the browser test and bench/viewer_bench.py: previews drawn and their round trips. */
-  readonly stats = { sent: 0, drawn: 0, latencies: [] as number[], lastDrawnAt: 0 };
+  readonly stats = {
+    sent: 0, drawn: 0, latencies: [] as number[], lastDrawnAt: 0,
+    /** Of each answer: the web tier's round trip to the worker, and the worker's engine. */
+    workerRoundTrips: [] as number[], engineMs: [] as number[],
+  };
 
   constructor(
     private readonly series: number,
     private readonly show: (preview: ShownPreview | null) => void,
     private readonly say: (text: string) => void,
     private readonly post: Post = postJson,
+    private readonly inFlightMax = IN_FLIGHT,
   ) {}
 
   /** The box being dragged on ``slice`` with protocol ``version`` (null: no protocol). */
@@ -90,7 +99,7 @@ export class LivePreview {
   }
 
   private async send(): Promise<void> {
-    if (this.inFlight >= IN_FLIGHT || this.wanted === null) return;
+    if (this.inFlight >= this.inFlightMax || this.wanted === null) return;
     const { slice, box, version } = this.wanted;
     this.wanted = null;
     this.inFlight++;
@@ -102,6 +111,8 @@ export class LivePreview {
       const answer = await this.post(urls.preview, {
         series: this.series, prompt_version: version, slice, box,
       });
+      this.stats.workerRoundTrips.push(answer.round_trip_ms);
+      this.stats.engineMs.push(answer.worker_ms?.engine ?? 0);
       const pixels = await decodeCrop(answer.mask);
       if (generation === this.generation && seq > this.drawnSeq) {
         this.drawnSeq = seq;
