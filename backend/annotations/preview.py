@@ -42,6 +42,11 @@ class PreviewUnavailable(Exception):
     """No worker of the engine can answer a preview now (503: the job path still works)."""
 
 
+class PreviewTimedOut(PreviewUnavailable):
+    """A worker took the preview but did not answer in time (504), as when it first loads a
+    large series: the next preview on the slice is quick."""
+
+
 def sign(body: bytes, timestamp: int) -> str:
     return salted_hmac(SALT, f"{timestamp}.".encode() + body, algorithm="sha256").hexdigest()
 
@@ -121,6 +126,7 @@ def request_preview(request_body: dict) -> dict:
     if not workers:
         raise PreviewUnavailable(f"No worker running {request_body['engine']} is reachable "
                                  "for previews; press Segment for the draft.")
+    timed_out = False
     for url in workers[:2]:  # a worker that just went away: try the next one once
         started = time.perf_counter()
         try:
@@ -137,13 +143,21 @@ def request_preview(request_body: dict) -> dict:
                 raise ValidationError({"box": detail}) from None
             logger.warning("preview worker %s answered %s: %s", url, refused.code, detail)
             continue
+        except TimeoutError:
+            logger.warning("preview worker %s did not answer within %s s", url, timeout)
+            timed_out = True
+            break  # it is working on it; another worker would start from nothing
         except (OSError, ValueError) as problem:
+            timed_out = timed_out or "timed out" in str(problem)
             logger.warning("preview worker %s unreachable: %s", url, problem)
             continue
         answer["round_trip_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
-    raise PreviewUnavailable("The workers did not answer the preview in time; press Segment "
-                             "for the draft.")
+    if timed_out:
+        raise PreviewTimedOut("The worker is still reading this series or embedding the slice; "
+                              "the preview follows on the next move.")
+    raise PreviewUnavailable("No worker running the engine answered the preview; press "
+                             "Segment for the draft.")
 
 
 def _detail(error: urllib.error.HTTPError) -> str:

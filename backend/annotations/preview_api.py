@@ -11,7 +11,7 @@ from accounts.roles import Role
 from imaging.models import Series
 from prompts.models import PromptVersion
 
-from .preview import PreviewUnavailable, check_preview, request_preview
+from .preview import PreviewTimedOut, PreviewUnavailable, check_preview, request_preview
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -58,6 +58,8 @@ class PreviewView(APIView):
                                 values["slice"], values["box"])
         try:
             answer = request_preview(checked)
+        except PreviewTimedOut as slow:
+            return Response({"detail": str(slow)}, status=status.HTTP_504_GATEWAY_TIMEOUT)
         except PreviewUnavailable as unavailable:
             return Response({"detail": str(unavailable)},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)

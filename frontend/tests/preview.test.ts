@@ -108,6 +108,19 @@ describe("live preview", () => {
     expect(post).toHaveBeenCalledTimes(1);
   });
 
+  it("stays on when a worker is only slow to answer (504)", async () => {
+    const post = vi.fn().mockRejectedValueOnce(new ApiError(504, { detail: "still reading" }))
+      .mockResolvedValue(await answerFor(1, 1, [0]));
+    const say = vi.fn();
+    const live = new LivePreview(7, vi.fn(), say, post);
+    live.drag(2, [10, 10, 40, 40], 11);
+    await flush();
+    await flush();
+    live.drag(2, [10, 10, 44, 44], 11);
+    await vi.waitFor(() => expect(live.stats.drawn).toBe(1));
+    expect(say).not.toHaveBeenCalled();
+  });
+
   it("sends nothing before a protocol is chosen", () => {
     const post = vi.fn();
     new LivePreview(7, vi.fn(), vi.fn(), post).drag(2, [10, 10, 40, 40], null);

@@ -7,8 +7,9 @@
 // previews per second (5.9 against 6.2) at twice the round trip (280 against 134 ms,
 // bench/viewer_bench.py), so one it is. The preview is never the record: it is drawn on the prompt layer, hatched and
 // labelled "Preview", until the job started with Segment brings the stored draft, which alone
-// can be confirmed. A worker that cannot preview (503) turns previews off for the page and
-// says so once; segmenting still works.
+// can be confirmed. No worker that can preview (503) turns previews off for the page and says
+// so once; segmenting still works. A worker still loading the series (504) does not: the next
+// move asks again.
 import { ApiError, postJson, urls } from "./api";
 
 export type Box = [number, number, number, number];

@@ -2,6 +2,7 @@
 endpoint without the job table, equal to the job's draft on the prompted slice, and refused to
 anyone but the web tier."""
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +26,8 @@ def ask(client, series, version, slice_index, box):
 
 
 @pytest.mark.django_db
-def test_a_preview_is_checked_like_a_job(api_as, library, make_head_series, monkeypatch):
+def test_a_preview_is_checked_like_a_job(api_as, library, make_head_series, monkeypatch,
+                                         settings):
     from annotations import preview
 
     series, box, key = make_head_series(3)
@@ -50,7 +52,16 @@ def test_a_preview_is_checked_like_a_job(api_as, library, make_head_series, monk
     assert "No worker running litemedsam" in unavailable.json()["detail"]
     monkeypatch.setattr(preview, "preview_workers", lambda engine: ["http://127.0.0.1:9"])
     gone = ask(client, series, version, key, box)
-    assert gone.status_code == 503 and "did not answer" in gone.json()["detail"]
+    assert gone.status_code == 503 and "answered the preview" in gone.json()["detail"]
+    # A worker that takes the request and does not answer in time: 504, the viewer asks again.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setattr(preview, "preview_workers", lambda engine: [url])
+        settings.PREVIEW_TIMEOUT_SECONDS = 0.5
+        slow = ask(client, series, version, key, box)
+    assert slow.status_code == 504 and "still reading" in slow.json()["detail"]
 
 
 pytestmark_worker = pytest.mark.django_db(transaction=True)
