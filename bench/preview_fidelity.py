@@ -34,7 +34,9 @@ shared machine); bytes per preview (encode_crop JSON): median 101 (79-275, liver
 largest); one slice embedding 4,194,304 bytes. The differences checked by hand (kidney_left
 and kidney_right, fp32) are the draft's ``fill_holes`` post-processing adding pixels the
 preview leaves out (kidney_left slice 10: preview 222 px, draft 237, the preview with its
-holes filled equals the draft; kidney_right 251 vs 252 px), not propagation.
+holes filled equals the draft; kidney_right 251 vs 252 px), not propagation. Since then the
+preview fills holes where the protocol does (ae74549); again, fp32, kidneys, no jitter: Dice
+1.000 and identical on all key slices (both kidneys).
 """
 
 from __future__ import annotations
