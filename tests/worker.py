@@ -124,6 +124,9 @@ def worker_env(django_db_setup):
         # Each worker's HTTP endpoint on loopback, any free port (the live preview).
         "MEDSAM_WORKER_HTTP_PORT": "auto",
         "MEDSAM_WORKER_HTTP_HOST": "127.0.0.1",
+        # Workers start and stop often here, some to be killed; each loads its engine when a
+        # job first needs it (test_preload.py starts one that preloads).
+        "MEDSAM_PRELOAD_ENGINES": "0",
     }
     yield env, tmp
     shutil.rmtree(tmp, ignore_errors=True)

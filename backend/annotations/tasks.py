@@ -3,9 +3,13 @@ decided by the job's row (``actions.do_claim_job``), so duplicate or redelivered
 harmless and a job finishes exactly once."""
 import logging
 import socket
+import threading
+import time
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
+from django.db import close_old_connections
 
 from audit.context import acting_from
 
@@ -104,3 +108,34 @@ def sweep_on_start(sender, **kwargs):
     if (Job.objects.filter(status__in=["queued", "running"]).exists()
             or Result.objects.filter(agreement_pending=True).exists()):
         sweep()
+
+
+def engines_to_preload(queues: list[str]) -> list[str]:
+    """Engines this worker serves that an approved prompt version pins: loaded at start, so
+    the first prompt (and live preview) after a restart does not wait for the engine."""
+    from core.heartbeat import engines_for
+    from prompts.models import PromptVersion, VersionState
+
+    pinned = {content.get("engine", {}).get("name") for content in PromptVersion.objects.filter(
+        state=VersionState.APPROVED).values_list("content", flat=True)}
+    return sorted(set(engines_for(queues)) & pinned)
+
+
+def _preload(queues: list[str]) -> None:
+    try:
+        for name in engines_to_preload(queues):
+            started = time.monotonic()
+            load_engine(name)
+            logger.info("engine %s loaded in %.1f s", name, time.monotonic() - started)
+    except Exception:  # a job loads the engine itself when this fails
+        logger.exception("preloading the engines failed")
+    finally:
+        close_old_connections()
+
+
+@worker_ready.connect
+def preload_engines(sender, **kwargs):
+    if not settings.PRELOAD_ENGINES:
+        return
+    queues = sorted(q.name for q in sender.task_consumer.queues)
+    threading.Thread(target=_preload, args=(queues,), name="engine-preload", daemon=True).start()

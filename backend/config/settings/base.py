@@ -272,6 +272,8 @@ JOB_MAX_ATTEMPTS = env_int("MEDSAM_JOB_MAX_ATTEMPTS", 3)
 JOB_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_JOB_REPUBLISH_AFTER", 120)
 # A result whose agreement check is still pending after this long lost its worker mid-check.
 AGREEMENT_REPUBLISH_AFTER_SECONDS = env_int("MEDSAM_AGREEMENT_REPUBLISH_AFTER", 60)
+# Load the engines that approved prompt versions pin when a worker starts (not on first use).
+PRELOAD_ENGINES = env_bool("MEDSAM_PRELOAD_ENGINES", True)
 # A prefetch of slice embeddings not started within this many seconds is dropped.
 PREFETCH_EXPIRES_SECONDS = env_int("MEDSAM_PREFETCH_EXPIRES", 20)
 JOB_SWEEP_SECONDS = env_int("MEDSAM_JOB_SWEEP_SECONDS", 15)
