@@ -30,6 +30,9 @@ class LRUCache(Generic[Value]):
         self._entries: OrderedDict[str, Value] = OrderedDict()
         # A worker's job and its live preview (two threads) share one engine's cache.
         self._lock = threading.RLock()
+        # Keys being computed now: a second caller waits for the first instead of computing
+        # the same embedding beside it (a prefetch and a live preview of one slice).
+        self._computing: dict[str, threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
@@ -44,12 +47,26 @@ class LRUCache(Generic[Value]):
             return value
 
     def get_or_compute(self, key: str, compute: Callable[[], Value]) -> Value:
-        """The cached value for ``key``, or ``compute()`` stored under it."""
-        value = self.get(key)
-        if value is None:
+        """The cached value for ``key``, or ``compute()`` stored under it; computed once when
+        several threads ask for it at the same time (one counts a miss, the others a hit)."""
+        while True:
+            with self._lock:
+                if key in self._entries:
+                    return self.get(key)
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    self.misses += 1
+                    break
+            running.wait()  # then take its value, or compute it if that caller failed
+        try:
             value = compute()
             self.put(key, value)
-        return value
+            return value
+        finally:
+            with self._lock:
+                self._computing.pop(key, None)
+            running.set()
 
     def put(self, key: str, value: Value) -> None:
         with self._lock:
