@@ -50,9 +50,22 @@ def test_liver_on_the_abdominal_ct_shows_its_dice_against_the_reference(
     page.mouse.down()
     page.mouse.move(right, bottom, steps=6)
     page.mouse.up()
+    page.evaluate("""() => {
+        window.jobTexts = [];
+        new MutationObserver(() => window.jobTexts.push(
+            document.querySelector('#job-status').textContent)
+        ).observe(document.querySelector('#job-status'), {childList: true, characterData: true,
+                                                          subtree: true});
+    }""")
     page.click("#prompt-submit")
     page.wait_for_function("window.medsamViewer.results.timings.overlayResult !== null",
                            timeout=420_000)
+    # A propagation over the CT's slices takes seconds: the viewer shows how far it has got.
+    texts = page.evaluate("window.jobTexts")
+    counts = [int(m.group(1)) for t in texts
+              if (m := re.match(r"Segmenting: (\d+) of (\d+) slices done", t))]
+    assert counts and counts == sorted(counts), texts
+    assert texts[-1].startswith("Done: ") and texts[-1].endswith(" slices segmented."), texts
     page.wait_for_function(
         "document.querySelector('#result-reference').textContent.includes('Dice')")
     keep_screenshot(page, "abdomen-liver")
