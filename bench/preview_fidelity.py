@@ -50,20 +50,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from propagation_accuracy import entry, load_case  # noqa: E402
+from propagation_accuracy import entry, prepare_case  # noqa: E402
 
 from model.engines.registry import get_engine  # noqa: E402
 from model.imaging.reference_data import (  # noqa: E402
     CT_LABELS,
     ENTRY_OF_LABEL,
-    available,
-    reference_dir,
 )
 from model.postprocess import dice  # noqa: E402
 from model.preprocess import unit_slices  # noqa: E402
@@ -72,7 +69,6 @@ from model.protocol import (  # noqa: E402
     extent_tolerance_mm,
     jittered,
     jittered_extent,
-    key_slice,
     segment_options,
     standard_extent,
     standard_prompts,
@@ -162,20 +158,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.engines, args.structures, args.jitter = "litemedsam", "spleen", 0
-    if not available():
-        print(f"reference data missing under {reference_dir()}: run scripts/bootstrap.sh",
-              file=sys.stderr)
+    case = prepare_case(parser, args)
+    if case is None:
         return 2
-    torch.set_num_threads(args.threads)
-    hu, labels, spacing_zyx = load_case()
-    structures = [s for s in args.structures.split(",") if s]
-    unknown = [s for s in structures if s not in CT_LABELS]
-    if unknown:
-        parser.error(f"unknown structures {unknown}; choose from {sorted(CT_LABELS)}")
-    if args.smoke:  # a 5-slice slab around the structure's largest slice, as propagation_accuracy
-        key = key_slice(labels == CT_LABELS[structures[0]])
-        slab = slice(max(0, key - 2), key + 3)
-        hu, labels = np.ascontiguousarray(hu[slab]), np.ascontiguousarray(labels[slab])
+    hu, labels, spacing_zyx, structures = case
 
     rows, embedding_bytes = [], None
     print(f"{'structure':<30} {'engine':<16} {'keys':<10} {'dice min':>8} {'ident':>6}"

@@ -148,6 +148,27 @@ def measure(engine, hu, reference, spacing_zyx, content, jitter_draws, rng) -> d
     return row
 
 
+def prepare_case(parser, args):
+    """The CT, its labels, spacing and the structures asked for (``--structures``), torch on
+    ``--threads``; with ``--smoke`` a 5-slice slab around the first structure's largest slice
+    stands in for the CT. None (after saying why) when the reference data is missing."""
+    if not available():
+        print(f"reference data missing under {reference_dir()}: run scripts/bootstrap.sh",
+              file=sys.stderr)
+        return None
+    torch.set_num_threads(args.threads)
+    hu, labels, spacing_zyx = load_case()
+    structures = [s for s in args.structures.split(",") if s]
+    unknown = [s for s in structures if s not in CT_LABELS]
+    if unknown:
+        parser.error(f"unknown structures {unknown}; choose from {sorted(CT_LABELS)}")
+    if args.smoke:
+        key = key_slice(labels == CT_LABELS[structures[0]])
+        slab = slice(max(0, key - 2), key + 3)
+        hu, labels = np.ascontiguousarray(hu[slab]), np.ascontiguousarray(labels[slab])
+    return hu, labels, spacing_zyx, structures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="litemedsam,litemedsam-int8")
@@ -161,20 +182,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.engines, args.structures, args.jitter = "litemedsam", "spleen", 1
-    if not available():
-        print(f"reference data missing under {reference_dir()}: run scripts/bootstrap.sh",
-              file=sys.stderr)
+    case = prepare_case(parser, args)
+    if case is None:
         return 2
-    torch.set_num_threads(args.threads)
-    hu, labels, spacing_zyx = load_case()
-    structures = [s for s in args.structures.split(",") if s]
-    unknown = [s for s in structures if s not in CT_LABELS]
-    if unknown:
-        parser.error(f"unknown structures {unknown}; choose from {sorted(CT_LABELS)}")
-    if args.smoke:  # a 5-slice slab around the structure's largest slice stands in for the CT
-        key = key_slice(labels == CT_LABELS[structures[0]])
-        slab = slice(max(0, key - 2), key + 3)
-        hu, labels = np.ascontiguousarray(hu[slab]), np.ascontiguousarray(labels[slab])
+    hu, labels, spacing_zyx, structures = case
 
     rows = []
     header = f"{'structure':<30} {'engine':<16}" + "".join(f"{c:>8}" for c in COLUMNS)

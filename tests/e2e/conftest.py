@@ -94,6 +94,25 @@ def wait_ready(page):
     page.wait_for_selector("#viewer-app[data-ready='1']", timeout=90_000)
 
 
+def choose_protocol(page, query: str, label: str) -> None:
+    """Type ``query`` in the structure search and pick the option showing ``label``."""
+    page.fill("#prompt-search", query)
+    page.wait_for_selector("#prompt-options li[role=option]")
+    page.click(f"#prompt-options li[role=option]:has-text('{label}')")
+    page.wait_for_selector("#prompt-chosen:not([hidden])")
+
+
+def record_job_texts(page) -> None:
+    """From now on, every text the job panel shows is kept in ``window.jobTexts``."""
+    page.evaluate("""() => {
+        window.jobTexts = [];
+        new MutationObserver(() => window.jobTexts.push(
+            document.querySelector('#job-status').textContent)
+        ).observe(document.querySelector('#job-status'), {childList: true, characterData: true,
+                                                          subtree: true});
+    }""")
+
+
 def screenshot_pixels(page, selector: str = "#viewport"):
     """The element as the screen shows it, as an RGB array."""
     import io

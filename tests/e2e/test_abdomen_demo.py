@@ -11,7 +11,7 @@ from annotations.models import Job, Result
 from exports import demo
 from exports.comparison import compare_result
 from exports.models import ReferenceMask
-from tests.e2e.conftest import keep_screenshot, wait_ready
+from tests.e2e.conftest import choose_protocol, keep_screenshot, record_job_texts, wait_ready
 from tests.e2e.test_annotate import page_box
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,22 +41,13 @@ def test_liver_on_the_abdominal_ct_shows_its_dice_against_the_reference(
         page.wait_for_function(f"window.medsamViewer.slice() !== {current}")
     assert page.evaluate("window.medsamViewer.slice()") == key
 
-    page.fill("#prompt-search", "liver")
-    page.wait_for_selector("#prompt-options li[role=option]")
-    page.click("#prompt-options li[role=option]:has-text('Liver')")
-    page.wait_for_selector("#prompt-chosen:not([hidden])")
+    choose_protocol(page, "liver", "Liver")
     left, top, right, bottom = page_box(page, box)
     page.mouse.move(left, top)
     page.mouse.down()
     page.mouse.move(right, bottom, steps=6)
     page.mouse.up()
-    page.evaluate("""() => {
-        window.jobTexts = [];
-        new MutationObserver(() => window.jobTexts.push(
-            document.querySelector('#job-status').textContent)
-        ).observe(document.querySelector('#job-status'), {childList: true, characterData: true,
-                                                          subtree: true});
-    }""")
+    record_job_texts(page)
     page.click("#prompt-submit")
     page.wait_for_function("window.medsamViewer.results.timings.overlayResult !== null",
                            timeout=420_000)

@@ -10,7 +10,12 @@ from annotations import masks
 from annotations.models import Job, Result
 from audit.models import AuditEntry, Signature
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import keep_screenshot, screenshot_pixels, wait_ready
+from tests.e2e.conftest import (
+    keep_screenshot,
+    record_job_texts,
+    screenshot_pixels,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,13 +76,7 @@ def test_an_annotator_segments_edits_and_confirms(
     page.mouse.move(right, bottom, steps=4)
     page.mouse.up()
     assert "Ready" in page.inner_text("#prompt-status")
-    page.evaluate("""() => {
-        window.jobTexts = [];
-        new MutationObserver(() => window.jobTexts.push(
-            document.querySelector('#job-status').textContent)
-        ).observe(document.querySelector('#job-status'), {childList: true, characterData: true,
-                                                          subtree: true});
-    }""")
+    record_job_texts(page)
     page.click("#prompt-submit")
     page.wait_for_function("window.medsamViewer.results.timings.overlayResult !== null",
                            timeout=240_000)

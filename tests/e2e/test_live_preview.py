@@ -8,7 +8,7 @@ import pytest
 from annotations import masks
 from annotations.models import Job, Result
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import keep_screenshot, wait_ready
+from tests.e2e.conftest import choose_protocol, keep_screenshot, wait_ready
 from tests.e2e.test_annotate import page_box
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,10 +21,7 @@ def test_the_preview_follows_the_drag_and_the_stored_draft_replaces_it(
     page = page_as("annotator")
     page.goto(f"{live_server.url}/annotations/series/{series.pk}/")
     wait_ready(page)
-    page.fill("#prompt-search", "brain")
-    page.wait_for_selector("#prompt-options li[role=option]")
-    page.click("#prompt-options li[role=option]:has-text('Brain')")
-    page.wait_for_selector("#prompt-chosen:not([hidden])")
+    choose_protocol(page, "brain", "Brain")
 
     left, top, right, bottom = page_box(page, box)
     page.mouse.move(left, top)
